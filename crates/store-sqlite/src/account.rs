@@ -1,0 +1,278 @@
+//! An open account: its writer thread, its reader pool and its change feed.
+
+use crate::db::{Db, Durability, open_conn};
+use crate::messages::Prepared;
+use crate::writer::Writer;
+use crate::{mailbox, messages, read};
+use async_trait::async_trait;
+use bytes::Bytes;
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tidemark_store::{
+    Account, AppendOutcome, ChangeNotice, Changes, CopyOutcome, ExpungeOutcome, FlagUpdate,
+    MailboxId, MailboxInfo, MailboxSnapshot, MailboxStatus, MessageMeta, ModSeq, NewMessage,
+    SpecialUse, StoreError, StoreOutcome, StoreResult, Uid, UidSet,
+};
+use tokio::sync::broadcast;
+
+/// Largest message accepted by `append`. SQLite's blob limit
+/// (SQLITE_MAX_LENGTH, 1e9 bytes) is below 1 GiB, so it is the real bound.
+pub const MAX_MESSAGE_SIZE: usize = 1_000_000_000 - 1024;
+
+/// Messages at least this large are hashed on a blocking thread.
+const HASH_OFFLOAD: usize = 256 * 1024;
+
+/// Idle read connections of one account.
+pub(crate) struct ReaderPool {
+    path: PathBuf,
+    durability: Durability,
+    max_idle: usize,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReaderPool {
+    pub(crate) fn new(path: PathBuf, durability: Durability, max_idle: usize) -> ReaderPool {
+        ReaderPool {
+            path,
+            durability,
+            max_idle: max_idle.max(1),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn take(&self) -> StoreResult<Connection> {
+        let conn = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match conn {
+            Some(c) => Ok(c),
+            None => open_conn(&self.path, self.durability, false),
+        }
+    }
+
+    fn put(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < self.max_idle {
+            idle.push(conn);
+        }
+    }
+}
+
+pub(crate) struct SqliteAccount {
+    pub(crate) name: String,
+    pub(crate) writer: Writer,
+    pub(crate) readers: Arc<ReaderPool>,
+    pub(crate) feed: broadcast::Sender<ChangeNotice>,
+    /// Set when the account is deleted; every later call fails.
+    pub(crate) closed: AtomicBool,
+}
+
+impl SqliteAccount {
+    fn check_open(&self) -> StoreResult<()> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(StoreError::NoSuchAccount)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs a query in a read transaction on a pooled connection.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.check_open()?;
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.take()?;
+            let result = {
+                let tx = conn.unchecked_transaction().db()?;
+                let r = f(&tx);
+                drop(tx);
+                r
+            };
+            pool.put(conn);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Internal(format!("reader task failed: {e}")))?
+    }
+
+    /// Runs a mutation in the next group commit.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut Vec<ChangeNotice>) -> StoreResult<T> + Send + 'static,
+    {
+        self.check_open()?;
+        self.writer.run(f).await
+    }
+}
+
+/// Keywords are stored '\n'-separated, so they must be non-empty and free
+/// of CR/LF (IMAP atoms are; the session validates them first).
+fn check_keywords(flags: &tidemark_store::Flags) -> StoreResult<()> {
+    if flags
+        .keywords()
+        .iter()
+        .any(|k| k.is_empty() || k.contains(['\n', '\r']))
+    {
+        return Err(StoreError::NotAllowed("invalid keyword".into()));
+    }
+    Ok(())
+}
+
+fn prepare(messages: Vec<NewMessage>) -> StoreResult<Vec<Prepared>> {
+    messages
+        .into_iter()
+        .map(|msg| {
+            if msg.data.len() > MAX_MESSAGE_SIZE {
+                return Err(StoreError::TooBig);
+            }
+            check_keywords(&msg.flags)?;
+            let sha256: [u8; 32] = Sha256::digest(&msg.data).into();
+            Ok(Prepared { msg, sha256 })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Account for SqliteAccount {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn list_mailboxes(&self) -> StoreResult<Vec<MailboxInfo>> {
+        self.read(read::list_mailboxes).await
+    }
+
+    async fn mailbox(&self, name: &str) -> StoreResult<MailboxInfo> {
+        let name = crate::names::normalise(name).map_err(|_| StoreError::NoSuchMailbox)?;
+        self.read(move |c| read::lookup_mailbox(c, &name)).await
+    }
+
+    async fn create_mailbox(
+        &self,
+        name: &str,
+        special_use: &[SpecialUse],
+    ) -> StoreResult<MailboxInfo> {
+        let name = name.to_string();
+        let uses = special_use.to_vec();
+        self.write(move |c, n| mailbox::create(c, &name, &uses, n))
+            .await
+    }
+
+    async fn delete_mailbox(&self, name: &str) -> StoreResult<()> {
+        let name = name.to_string();
+        self.write(move |c, n| mailbox::delete(c, &name, n)).await
+    }
+
+    async fn rename_mailbox(&self, from: &str, to: &str) -> StoreResult<()> {
+        let (from, to) = (from.to_string(), to.to_string());
+        self.write(move |c, n| mailbox::rename(c, &from, &to, n))
+            .await
+    }
+
+    async fn set_subscribed(&self, name: &str, subscribed: bool) -> StoreResult<()> {
+        let name = name.to_string();
+        self.write(move |c, n| mailbox::set_subscribed(c, &name, subscribed, n))
+            .await
+    }
+
+    async fn subscriptions(&self) -> StoreResult<Vec<String>> {
+        self.read(read::subscriptions).await
+    }
+
+    async fn status(&self, mailbox: MailboxId) -> StoreResult<MailboxStatus> {
+        self.read(move |c| read::status(c, mailbox)).await
+    }
+
+    async fn snapshot(&self, mailbox: MailboxId) -> StoreResult<MailboxSnapshot> {
+        self.read(move |c| read::snapshot(c, mailbox)).await
+    }
+
+    async fn fetch_meta(&self, mailbox: MailboxId, uids: &UidSet) -> StoreResult<Vec<MessageMeta>> {
+        let uids = uids.clone();
+        self.read(move |c| read::fetch_meta(c, mailbox, &uids))
+            .await
+    }
+
+    async fn read_message(&self, mailbox: MailboxId, uid: Uid) -> StoreResult<Bytes> {
+        self.read(move |c| read::read_message(c, mailbox, uid))
+            .await
+            .map(Bytes::from)
+    }
+
+    async fn append(
+        &self,
+        mailbox: MailboxId,
+        messages: Vec<NewMessage>,
+    ) -> StoreResult<AppendOutcome> {
+        self.check_open()?;
+        let total: usize = messages.iter().map(|m| m.data.len()).sum();
+        let prepared = if total >= HASH_OFFLOAD {
+            tokio::task::spawn_blocking(move || prepare(messages))
+                .await
+                .map_err(|e| StoreError::Internal(format!("hash task failed: {e}")))??
+        } else {
+            prepare(messages)?
+        };
+        self.write(move |c, n| messages::append(c, mailbox, prepared, n))
+            .await
+    }
+
+    async fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        update: &FlagUpdate,
+    ) -> StoreResult<StoreOutcome> {
+        check_keywords(&update.flags)?;
+        let (uids, update) = (uids.clone(), update.clone());
+        self.write(move |c, n| messages::store_flags(c, mailbox, &uids, &update, n))
+            .await
+    }
+
+    async fn expunge(
+        &self,
+        mailbox: MailboxId,
+        uids: Option<&UidSet>,
+    ) -> StoreResult<ExpungeOutcome> {
+        let uids = uids.cloned();
+        self.write(move |c, n| messages::expunge(c, mailbox, uids.as_ref(), n))
+            .await
+    }
+
+    async fn copy(
+        &self,
+        from: MailboxId,
+        uids: &UidSet,
+        to: MailboxId,
+    ) -> StoreResult<CopyOutcome> {
+        let uids = uids.clone();
+        self.write(move |c, n| messages::copy(c, from, &uids, to, false, n))
+            .await
+    }
+
+    async fn move_messages(
+        &self,
+        from: MailboxId,
+        uids: &UidSet,
+        to: MailboxId,
+    ) -> StoreResult<CopyOutcome> {
+        let uids = uids.clone();
+        self.write(move |c, n| messages::copy(c, from, &uids, to, true, n))
+            .await
+    }
+
+    async fn changes_since(&self, mailbox: MailboxId, since: ModSeq) -> StoreResult<Changes> {
+        self.read(move |c| read::changes_since(c, mailbox, since))
+            .await
+    }
+
+    fn watch(&self) -> broadcast::Receiver<ChangeNotice> {
+        self.feed.subscribe()
+    }
+}

@@ -1,0 +1,185 @@
+//! Database schemas and migrations.
+//!
+//! Two kinds of database: the directory `accounts.db` (names and
+//! credentials) and one database per account holding its mail.
+
+use crate::db::{Db, now_unix};
+use rusqlite::{Connection, OptionalExtension, params};
+use tidemark_store::{SpecialUse, StoreResult};
+
+/// Schema version of an account database.
+pub(crate) const ACCOUNT_SCHEMA_VERSION: i64 = 1;
+/// Schema version of `accounts.db`.
+pub(crate) const DIRECTORY_SCHEMA_VERSION: i64 = 1;
+
+const DIRECTORY_V1: &str = "
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    credential TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+";
+
+/// Message counters (messages, unseen, deleted, size) live in the mailbox
+/// row and are kept exact by triggers, so STATUS is a single-row read. Blob
+/// reference counts are kept by triggers too: a blob disappears with the
+/// last message that uses it.
+const ACCOUNT_V1: &str = "
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE mailboxes(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    uidvalidity INTEGER NOT NULL,
+    uidnext INTEGER NOT NULL,
+    highestmodseq INTEGER NOT NULL,
+    special_use TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,
+    messages INTEGER NOT NULL DEFAULT 0,
+    unseen INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE blobs(
+    id INTEGER PRIMARY KEY,
+    sha256 BLOB NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    refcount INTEGER NOT NULL DEFAULT 0,
+    data BLOB NOT NULL
+);
+CREATE TABLE messages(
+    mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+    uid INTEGER NOT NULL,
+    blob_id INTEGER NOT NULL REFERENCES blobs(id),
+    flags INTEGER NOT NULL,
+    keywords TEXT NOT NULL,
+    internal_date INTEGER NOT NULL,
+    tz_offset INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    PRIMARY KEY(mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+CREATE INDEX messages_blob ON messages(blob_id);
+CREATE TABLE tombstones(
+    mailbox_id INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    PRIMARY KEY(mailbox_id, uid)
+) WITHOUT ROWID;
+CREATE INDEX tombstones_modseq ON tombstones(mailbox_id, modseq);
+CREATE TABLE subscriptions(name TEXT PRIMARY KEY) WITHOUT ROWID;
+
+CREATE TRIGGER messages_ins AFTER INSERT ON messages BEGIN
+    UPDATE mailboxes SET
+        messages = messages + 1,
+        unseen = unseen + ((NEW.flags & 1) = 0),
+        deleted = deleted + ((NEW.flags & 8) != 0),
+        size = size + NEW.size
+    WHERE id = NEW.mailbox_id;
+    UPDATE blobs SET refcount = refcount + 1 WHERE id = NEW.blob_id;
+END;
+CREATE TRIGGER messages_del AFTER DELETE ON messages BEGIN
+    UPDATE mailboxes SET
+        messages = messages - 1,
+        unseen = unseen - ((OLD.flags & 1) = 0),
+        deleted = deleted - ((OLD.flags & 8) != 0),
+        size = size - OLD.size
+    WHERE id = OLD.mailbox_id;
+    UPDATE blobs SET refcount = refcount - 1 WHERE id = OLD.blob_id;
+    DELETE FROM blobs WHERE id = OLD.blob_id AND refcount <= 0;
+END;
+CREATE TRIGGER messages_upd AFTER UPDATE OF flags ON messages
+WHEN (OLD.flags & 9) != (NEW.flags & 9) BEGIN
+    UPDATE mailboxes SET
+        unseen = unseen + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0),
+        deleted = deleted + ((NEW.flags & 8) != 0) - ((OLD.flags & 8) != 0)
+    WHERE id = NEW.mailbox_id;
+END;
+";
+
+/// The mailboxes every new account starts with.
+pub(crate) const DEFAULT_MAILBOXES: [(&str, Option<SpecialUse>); 6] = [
+    ("INBOX", None),
+    ("Drafts", Some(SpecialUse::Drafts)),
+    ("Sent", Some(SpecialUse::Sent)),
+    ("Trash", Some(SpecialUse::Trash)),
+    ("Junk", Some(SpecialUse::Junk)),
+    ("Archive", Some(SpecialUse::Archive)),
+];
+
+fn schema_version(conn: &Connection) -> StoreResult<Option<i64>> {
+    let has_meta: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .db()?
+        > 0;
+    if !has_meta {
+        return Ok(None);
+    }
+    conn.query_row(
+        "SELECT value FROM meta WHERE key='schema_version'",
+        [],
+        |r| r.get(0),
+    )
+    .optional()
+    .db()
+}
+
+/// Creates or migrates the directory database.
+pub(crate) fn init_directory(conn: &Connection) -> StoreResult<()> {
+    let tx = conn.unchecked_transaction().db()?;
+    match schema_version(&tx)? {
+        None => {
+            tx.execute_batch(DIRECTORY_V1).db()?;
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES('schema_version', ?1)",
+                [DIRECTORY_SCHEMA_VERSION],
+            )
+            .db()?;
+        }
+        Some(v) if v == DIRECTORY_SCHEMA_VERSION => {}
+        Some(v) => {
+            return Err(tidemark_store::StoreError::Internal(format!(
+                "accounts.db has unknown schema version {v}"
+            )));
+        }
+    }
+    tx.commit().db()
+}
+
+/// Creates (with the default mailboxes) or migrates an account database.
+pub(crate) fn init_account(conn: &Connection) -> StoreResult<()> {
+    let tx = conn.unchecked_transaction().db()?;
+    match schema_version(&tx)? {
+        None => {
+            tx.execute_batch(ACCOUNT_V1).db()?;
+            let now = now_unix();
+            // UIDVALIDITY values come from a per-account counter seeded from
+            // the clock, so every mailbox incarnation gets a fresh one.
+            let seed = (now as u64 & 0xffff_ffff).max(1) as i64;
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES('schema_version', ?1), ('next_uidvalidity', ?2)",
+                params![ACCOUNT_SCHEMA_VERSION, seed],
+            )
+            .db()?;
+            for (name, use_) in DEFAULT_MAILBOXES {
+                let uses: Vec<SpecialUse> = use_.into_iter().collect();
+                crate::mailbox::insert_mailbox(&tx, name, &uses, now)?;
+                tx.execute("INSERT INTO subscriptions(name) VALUES(?1)", [name])
+                    .db()?;
+            }
+        }
+        Some(v) if v == ACCOUNT_SCHEMA_VERSION => {}
+        Some(v) => {
+            return Err(tidemark_store::StoreError::Internal(format!(
+                "account database has unknown schema version {v}"
+            )));
+        }
+    }
+    tx.commit().db()
+}

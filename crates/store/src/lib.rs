@@ -1,0 +1,135 @@
+//! The storage port of tidemark.
+//!
+//! This crate speaks *mail*, not key-value: accounts, mailboxes, UIDs, flags,
+//! MODSEQ, append/copy/move/expunge and a change feed. It knows nothing of
+//! IMAP syntax and nothing of any database. Backends (`tidemark-store-sqlite`
+//! today, PostgreSQL later) implement [`Store`] and [`Account`], and every
+//! backend runs the same [`conformance`] suite (feature `conformance`).
+//!
+//! Invariants every backend keeps (checked by the conformance suite):
+//! - UIDs in a mailbox are strictly increasing and never reused within one
+//!   UIDVALIDITY; UIDNEXT never goes back.
+//! - Each mailbox has its own MODSEQ counter; every change to a message
+//!   (append, flag change, expunge) takes a new, strictly greater MODSEQ.
+//! - Expunged UIDs are remembered as tombstones with the MODSEQ of their
+//!   expunge, so [`Account::changes_since`] can report them (QRESYNC VANISHED).
+//! - Message bytes are immutable once stored; COPY shares them.
+//! - A call that returned `Ok` is durable (survives kill -9 and power loss).
+
+mod error;
+mod model;
+mod uidset;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use error::{StoreError, StoreResult};
+pub use model::*;
+pub use uidset::UidSet;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use std::sync::Arc;
+
+/// A whole mail store: the set of accounts.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Creates an account with its default mailboxes (INBOX, Drafts, Sent,
+    /// Trash, Junk, Archive with their RFC 6154 special-use attributes, all
+    /// subscribed). `credential` is an opaque string (a password hash); the
+    /// store never interprets it.
+    async fn create_account(&self, name: &str, credential: &str) -> StoreResult<()>;
+    /// Deletes an account and all its mail.
+    async fn delete_account(&self, name: &str) -> StoreResult<()>;
+    /// Account names, sorted.
+    async fn list_accounts(&self) -> StoreResult<Vec<String>>;
+    /// Replaces the stored credential of an account.
+    async fn set_credential(&self, name: &str, credential: &str) -> StoreResult<()>;
+    /// The stored credential, or `None` when the account does not exist.
+    async fn credential(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Opens an account for mail operations. Handles are shared: every
+    /// caller opening the same account gets the same change feed.
+    async fn open_account(&self, name: &str) -> StoreResult<Arc<dyn Account>>;
+}
+
+/// Mail operations on one account.
+///
+/// Mailbox names are UTF-8 with `/` as the hierarchy delimiter; `INBOX` is
+/// always spelled `INBOX` (the session normalises its case).
+#[async_trait]
+pub trait Account: Send + Sync + 'static {
+    /// The account's name.
+    fn name(&self) -> &str;
+
+    /// Every existing mailbox, sorted by name.
+    async fn list_mailboxes(&self) -> StoreResult<Vec<MailboxInfo>>;
+    /// Looks a mailbox up by name.
+    async fn mailbox(&self, name: &str) -> StoreResult<MailboxInfo>;
+    /// Creates a mailbox. Missing parents are created too (RFC 9051 6.3.4).
+    async fn create_mailbox(
+        &self,
+        name: &str,
+        special_use: &[SpecialUse],
+    ) -> StoreResult<MailboxInfo>;
+    /// Deletes a mailbox and its messages. INBOX cannot be deleted. Children
+    /// stay (the parent becomes a non-existent intermediate name).
+    async fn delete_mailbox(&self, name: &str) -> StoreResult<()>;
+    /// Renames a mailbox and all its children. Renaming INBOX moves its
+    /// messages to a new mailbox and leaves INBOX empty (RFC 9051 6.3.6).
+    async fn rename_mailbox(&self, from: &str, to: &str) -> StoreResult<()>;
+    /// Adds or removes a name from the subscription list. The name need not
+    /// exist.
+    async fn set_subscribed(&self, name: &str, subscribed: bool) -> StoreResult<()>;
+    /// The subscription list, sorted.
+    async fn subscriptions(&self) -> StoreResult<Vec<String>>;
+
+    /// Counters of one mailbox (STATUS).
+    async fn status(&self, mailbox: MailboxId) -> StoreResult<MailboxStatus>;
+    /// Counters plus the metadata of every message, in UID order (SELECT).
+    async fn snapshot(&self, mailbox: MailboxId) -> StoreResult<MailboxSnapshot>;
+    /// Metadata of the messages whose UIDs are in `uids` and still exist, in
+    /// UID order.
+    async fn fetch_meta(&self, mailbox: MailboxId, uids: &UidSet) -> StoreResult<Vec<MessageMeta>>;
+    /// The full bytes of one message.
+    async fn read_message(&self, mailbox: MailboxId, uid: Uid) -> StoreResult<Bytes>;
+
+    /// Appends messages atomically (all or none; MULTIAPPEND).
+    async fn append(
+        &self,
+        mailbox: MailboxId,
+        messages: Vec<NewMessage>,
+    ) -> StoreResult<AppendOutcome>;
+    /// Changes flags of the messages in `uids`. Messages whose MODSEQ is above
+    /// `unchanged_since` are left alone and reported in `modified`.
+    async fn store_flags(
+        &self,
+        mailbox: MailboxId,
+        uids: &UidSet,
+        update: &FlagUpdate,
+    ) -> StoreResult<StoreOutcome>;
+    /// Expunges the messages flagged `\Deleted` (only those in `uids` when
+    /// given). Returns the expunged UIDs.
+    async fn expunge(
+        &self,
+        mailbox: MailboxId,
+        uids: Option<&UidSet>,
+    ) -> StoreResult<ExpungeOutcome>;
+    /// Copies messages to another mailbox, keeping flags and INTERNALDATE.
+    async fn copy(&self, from: MailboxId, uids: &UidSet, to: MailboxId)
+    -> StoreResult<CopyOutcome>;
+    /// Moves messages atomically: copy then expunge from the source.
+    async fn move_messages(
+        &self,
+        from: MailboxId,
+        uids: &UidSet,
+        to: MailboxId,
+    ) -> StoreResult<CopyOutcome>;
+
+    /// Messages changed (new or flags) and UIDs expunged after `since`.
+    async fn changes_since(&self, mailbox: MailboxId, since: ModSeq) -> StoreResult<Changes>;
+
+    /// A receiver of change notices for this account. A notice only says that
+    /// something changed; callers then ask [`Account::changes_since`], so a
+    /// lagged receiver loses nothing.
+    fn watch(&self) -> tokio::sync::broadcast::Receiver<ChangeNotice>;
+}

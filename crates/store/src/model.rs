@@ -1,0 +1,348 @@
+//! The data model shared by the store trait, its backends and the session.
+
+use bytes::Bytes;
+use std::fmt;
+
+/// A message UID (RFC 9051 2.3.1.1). Never 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Uid(pub u32);
+
+/// A modification sequence (RFC 7162). Per mailbox, strictly increasing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ModSeq(pub u64);
+
+/// UIDVALIDITY of a mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UidValidity(pub u32);
+
+/// A stable mailbox identity: survives RENAME (OBJECTID's MAILBOXID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MailboxId(pub u64);
+
+impl fmt::Display for MailboxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// RFC 6154 special-use attributes (plus RFC 8457 \Important).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SpecialUse {
+    All,
+    Archive,
+    Drafts,
+    Flagged,
+    Junk,
+    Sent,
+    Trash,
+    Important,
+}
+
+impl SpecialUse {
+    /// Every attribute, in a fixed order.
+    pub const ALL: [SpecialUse; 8] = [
+        SpecialUse::All,
+        SpecialUse::Archive,
+        SpecialUse::Drafts,
+        SpecialUse::Flagged,
+        SpecialUse::Junk,
+        SpecialUse::Sent,
+        SpecialUse::Trash,
+        SpecialUse::Important,
+    ];
+
+    /// The attribute as written in IMAP, e.g. `\Sent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecialUse::All => "\\All",
+            SpecialUse::Archive => "\\Archive",
+            SpecialUse::Drafts => "\\Drafts",
+            SpecialUse::Flagged => "\\Flagged",
+            SpecialUse::Junk => "\\Junk",
+            SpecialUse::Sent => "\\Sent",
+            SpecialUse::Trash => "\\Trash",
+            SpecialUse::Important => "\\Important",
+        }
+    }
+
+    /// Parses an attribute, case-insensitively, with its backslash.
+    pub fn parse(s: &str) -> Option<SpecialUse> {
+        SpecialUse::ALL
+            .into_iter()
+            .find(|u| u.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+/// A mailbox as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxInfo {
+    pub id: MailboxId,
+    pub name: String,
+    pub uid_validity: UidValidity,
+    pub special_use: Vec<SpecialUse>,
+}
+
+/// Counters of a mailbox (STATUS, SELECT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxStatus {
+    pub id: MailboxId,
+    pub uid_validity: UidValidity,
+    pub uid_next: Uid,
+    pub messages: u32,
+    pub unseen: u32,
+    pub deleted: u32,
+    /// Sum of RFC822.SIZE of all messages (STATUS=SIZE).
+    pub size: u64,
+    pub highest_modseq: ModSeq,
+}
+
+/// The system flags of RFC 9051 2.3.2 (without \Recent, which is
+/// session state and not stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SystemFlag {
+    Seen,
+    Answered,
+    Flagged,
+    Deleted,
+    Draft,
+}
+
+impl SystemFlag {
+    pub const ALL: [SystemFlag; 5] = [
+        SystemFlag::Answered,
+        SystemFlag::Flagged,
+        SystemFlag::Deleted,
+        SystemFlag::Seen,
+        SystemFlag::Draft,
+    ];
+
+    fn bit(self) -> u8 {
+        match self {
+            SystemFlag::Seen => 1,
+            SystemFlag::Answered => 2,
+            SystemFlag::Flagged => 4,
+            SystemFlag::Deleted => 8,
+            SystemFlag::Draft => 16,
+        }
+    }
+
+    /// As written in IMAP.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SystemFlag::Seen => "\\Seen",
+            SystemFlag::Answered => "\\Answered",
+            SystemFlag::Flagged => "\\Flagged",
+            SystemFlag::Deleted => "\\Deleted",
+            SystemFlag::Draft => "\\Draft",
+        }
+    }
+
+    /// Parses `\Seen` etc. case-insensitively.
+    pub fn parse(s: &str) -> Option<SystemFlag> {
+        SystemFlag::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+/// A set of stored flags: system flags as bits, keywords sorted and unique.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Flags {
+    system: u8,
+    keywords: Vec<String>,
+}
+
+impl Flags {
+    /// No flags.
+    pub fn new() -> Flags {
+        Flags::default()
+    }
+
+    /// Builds from the raw parts (as a backend stores them).
+    pub fn from_parts(system: u8, keywords: impl IntoIterator<Item = String>) -> Flags {
+        let mut f = Flags {
+            system: system & 31,
+            keywords: Vec::new(),
+        };
+        for k in keywords {
+            f.insert_keyword(k);
+        }
+        f
+    }
+
+    /// The system flag bits (stable encoding, for backends).
+    pub fn system_bits(&self) -> u8 {
+        self.system
+    }
+
+    /// Keywords, sorted.
+    pub fn keywords(&self) -> &[String] {
+        &self.keywords
+    }
+
+    pub fn contains(&self, flag: SystemFlag) -> bool {
+        self.system & flag.bit() != 0
+    }
+
+    pub fn insert(&mut self, flag: SystemFlag) {
+        self.system |= flag.bit();
+    }
+
+    pub fn remove(&mut self, flag: SystemFlag) {
+        self.system &= !flag.bit();
+    }
+
+    pub fn insert_keyword(&mut self, k: String) {
+        if let Err(pos) = self.keywords.binary_search(&k) {
+            self.keywords.insert(pos, k);
+        }
+    }
+
+    pub fn remove_keyword(&mut self, k: &str) {
+        if let Ok(pos) = self.keywords.binary_search_by(|x| x.as_str().cmp(k)) {
+            self.keywords.remove(pos);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.system == 0 && self.keywords.is_empty()
+    }
+
+    /// System flags present, in a fixed order.
+    pub fn system_flags(&self) -> impl Iterator<Item = SystemFlag> + '_ {
+        SystemFlag::ALL.into_iter().filter(|f| self.contains(*f))
+    }
+
+    /// Applies an update and returns the result.
+    pub fn apply(&self, op: FlagOp, other: &Flags) -> Flags {
+        match op {
+            FlagOp::Replace => other.clone(),
+            FlagOp::Add => {
+                let mut f = self.clone();
+                f.system |= other.system;
+                for k in &other.keywords {
+                    f.insert_keyword(k.clone());
+                }
+                f
+            }
+            FlagOp::Remove => {
+                let mut f = self.clone();
+                f.system &= !other.system;
+                for k in &other.keywords {
+                    f.remove_keyword(k);
+                }
+                f
+            }
+        }
+    }
+}
+
+/// INTERNALDATE: an instant plus the zone it was given in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InternalDate {
+    /// Seconds since the Unix epoch (UTC).
+    pub unix: i64,
+    /// Offset of the original zone from UTC, in minutes.
+    pub offset_minutes: i16,
+}
+
+/// Metadata of one stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageMeta {
+    pub uid: Uid,
+    pub flags: Flags,
+    pub internal_date: InternalDate,
+    /// RFC822.SIZE: exact octet count of the stored message.
+    pub size: u64,
+    pub modseq: ModSeq,
+}
+
+/// A message to append.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub data: Bytes,
+    pub flags: Flags,
+    /// `None` means "now".
+    pub internal_date: Option<InternalDate>,
+}
+
+/// Result of an append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendOutcome {
+    pub uid_validity: UidValidity,
+    /// One UID per appended message, in order.
+    pub uids: Vec<Uid>,
+}
+
+/// How STORE combines flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOp {
+    Add,
+    Remove,
+    Replace,
+}
+
+/// A STORE request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagUpdate {
+    pub op: FlagOp,
+    pub flags: Flags,
+    /// CONDSTORE UNCHANGEDSINCE.
+    pub unchanged_since: Option<ModSeq>,
+}
+
+/// Result of a STORE.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoreOutcome {
+    /// Messages whose flags actually changed (new flags, new MODSEQ).
+    pub changed: Vec<MessageMeta>,
+    /// Messages left unchanged because of UNCHANGEDSINCE.
+    pub modified: Vec<Uid>,
+}
+
+/// Result of an EXPUNGE.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExpungeOutcome {
+    /// UIDs removed, ascending.
+    pub uids: Vec<Uid>,
+    /// The mailbox MODSEQ after the expunge.
+    pub modseq: ModSeq,
+}
+
+/// Result of a COPY or MOVE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOutcome {
+    /// UIDVALIDITY of the destination.
+    pub uid_validity: UidValidity,
+    /// Source UIDs actually copied, ascending.
+    pub source_uids: Vec<Uid>,
+    /// The new UIDs in the destination, parallel to `source_uids`.
+    pub dest_uids: Vec<Uid>,
+}
+
+/// The state of a mailbox at one moment (SELECT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxSnapshot {
+    pub status: MailboxStatus,
+    /// Every message, ascending UID.
+    pub messages: Vec<MessageMeta>,
+}
+
+/// What changed in a mailbox since a MODSEQ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes {
+    pub status: MailboxStatus,
+    /// Messages appended or whose flags changed, ascending UID.
+    pub changed: Vec<MessageMeta>,
+    /// UIDs expunged, ascending.
+    pub vanished: Vec<Uid>,
+}
+
+/// A notice on the change feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeNotice {
+    /// Messages of this mailbox changed; its MODSEQ is now `modseq`.
+    Mailbox { mailbox: MailboxId, modseq: ModSeq },
+    /// The mailbox list or subscriptions changed.
+    MailboxList,
+}
