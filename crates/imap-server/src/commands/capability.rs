@@ -1,0 +1,50 @@
+//! CAPABILITY (RFC 9051 6.1.1). What is advertised is exactly what is
+//! accepted: authentication mechanisms appear only where authentication is
+//! allowed, STARTTLS only where it can run.
+
+use crate::session::{CmdResult, Done, Session};
+use tidemark_imap_proto::{Data, Response};
+
+/// The current capability list.
+pub(crate) fn list(s: &Session) -> Vec<String> {
+    let mut caps: Vec<String> = vec!["IMAP4rev2".into(), "IMAP4rev1".into()];
+    let authed = s.is_authenticated();
+    if !authed {
+        if s.ctx.config.starttls_available && !s.conn.tls {
+            caps.push("STARTTLS".into());
+        }
+        if s.conn.secured() || s.ctx.config.allow_plaintext_auth {
+            caps.push("AUTH=PLAIN".into());
+        } else {
+            caps.push("LOGINDISABLED".into());
+        }
+    }
+    for c in [
+        "SASL-IR",
+        "LITERAL+",
+        "ID",
+        "ENABLE",
+        "IDLE",
+        "NAMESPACE",
+        "UNSELECT",
+        "UIDPLUS",
+        "MOVE",
+        "MULTIAPPEND",
+        "SPECIAL-USE",
+        "CREATE-SPECIAL-USE",
+        "LIST-EXTENDED",
+        "LIST-STATUS",
+        "STATUS=SIZE",
+        "CHILDREN",
+    ] {
+        caps.push(c.into());
+    }
+    caps.push(format!("APPENDLIMIT={}", s.ctx.config.max_literal));
+    caps
+}
+
+pub(crate) fn run(s: &mut Session) -> CmdResult {
+    let caps = list(s);
+    s.send(Response::Data(Data::Capability(caps)));
+    Ok(Done::ok("CAPABILITY completed"))
+}

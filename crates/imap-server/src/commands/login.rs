@@ -1,0 +1,78 @@
+//! LOGIN (RFC 9051 6.2.3) and the credential check shared with
+//! AUTHENTICATE.
+//!
+//! Refused on a plaintext non-loopback connection unless configured
+//! (`NO [PRIVACYREQUIRED]`, matching LOGINDISABLED). Failures are delayed
+//! and answered identically for unknown users and wrong passwords; unknown
+//! users spend the same hashing time (password::dummy_verify).
+
+use crate::error::CommandError;
+use crate::password;
+use crate::session::{CmdResult, Done, Session};
+use tidemark_imap_proto::{Code, Secret};
+
+pub(crate) async fn run(s: &mut Session, username: Vec<u8>, password: Secret) -> CmdResult {
+    check_privacy(s)?;
+    let user = String::from_utf8(username).map_err(|_| auth_failed_now())?;
+    let pw = String::from_utf8(password.into_inner()).map_err(|_| auth_failed_now())?;
+    authenticate(s, &user, &pw).await
+}
+
+/// `NO [PRIVACYREQUIRED]` when authentication is not allowed here.
+pub(crate) fn check_privacy(s: &Session) -> Result<(), CommandError> {
+    if s.conn.secured() || s.ctx.config.allow_plaintext_auth {
+        Ok(())
+    } else {
+        Err(CommandError::no(
+            Some(Code::PrivacyRequired),
+            "Use TLS (IMAPS or STARTTLS) before authenticating",
+        ))
+    }
+}
+
+fn auth_failed_now() -> CommandError {
+    CommandError::no(Some(Code::AuthenticationFailed), "Authentication failed")
+}
+
+/// Verifies credentials and logs in, or fails after the configured delay.
+pub(crate) async fn authenticate(s: &mut Session, user: &str, pw: &str) -> CmdResult {
+    let ok = verify(s, user, pw).await;
+    if ok {
+        match s.ctx.store.open_account(user).await {
+            Ok(account) => {
+                s.login(account);
+                let caps = crate::commands::capability::list(s);
+                return Ok(Done::with_code(Code::Capability(caps), "Logged in"));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot open account after successful authentication");
+                return Err(CommandError::no(
+                    Some(Code::Unavailable),
+                    "Account unavailable",
+                ));
+            }
+        }
+    }
+    tracing::info!(peer = %s.conn.peer, "authentication failed");
+    tokio::time::sleep(s.ctx.config.auth_failure_delay).await;
+    Err(auth_failed_now())
+}
+
+async fn verify(s: &Session, user: &str, pw: &str) -> bool {
+    if user.is_empty() || user.len() > 255 || pw.len() > 1024 {
+        password::dummy_verify(pw);
+        return false;
+    }
+    let credential = s.ctx.store.credential(user).await.ok().flatten();
+    let pw = pw.to_string();
+    // Hashing is CPU-heavy: keep it off the async workers.
+    tokio::task::spawn_blocking(move || match credential {
+        Some(phc) => password::verify_password(&phc, &pw),
+        None => {
+            password::dummy_verify(&pw);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}

@@ -1,0 +1,114 @@
+//! SELECT and EXAMINE (RFC 9051 6.3.2, 6.3.3). A SELECT while a mailbox is
+//! selected first leaves it (`* OK [CLOSED]`, RFC 7162 3.2.11 / RFC 9051).
+//! IMAP4rev1 clients also get RECENT and `[UNSEEN n]`; IMAP4rev2 clients get
+//! the mandatory LIST response.
+
+use crate::commands::{list::special_use_attr, need_account};
+use crate::names;
+use crate::selected::SelectedMailbox;
+use crate::session::{CmdResult, Done, Session, State};
+use tidemark_imap_proto::{
+    Code, Data, Flag, FlagPerm, ListData, Mailbox, Response, StatusKind, StatusResponse,
+};
+use tidemark_store::SystemFlag;
+
+const SYSTEM_FLAGS: [Flag; 5] = [
+    Flag::Answered,
+    Flag::Flagged,
+    Flag::Deleted,
+    Flag::Seen,
+    Flag::Draft,
+];
+
+pub(crate) async fn run(s: &mut Session, mailbox: Mailbox, read_only: bool) -> CmdResult {
+    let account = need_account(s)?;
+    if matches!(s.state, State::Selected(..)) {
+        s.deselect();
+        s.send_status(StatusResponse::untagged(
+            StatusKind::Ok,
+            Some(Code::Closed),
+            "Previous mailbox closed",
+        ));
+    }
+    let name = names::decode(&mailbox, s.utf8())?;
+    let info = account.mailbox(&name).await?;
+    let snap = account.snapshot(info.id).await?;
+    let st = &snap.status;
+
+    // Keywords in use are announced as flags too.
+    let mut keywords: Vec<String> = snap
+        .messages
+        .iter()
+        .flat_map(|m| m.flags.keywords().iter().cloned())
+        .collect();
+    keywords.sort();
+    keywords.dedup();
+    let mut flags: Vec<Flag> = SYSTEM_FLAGS.to_vec();
+    flags.extend(keywords.into_iter().map(Flag::Keyword));
+    s.send(Response::Data(Data::Flags(flags.clone())));
+    s.send(Response::Data(Data::Exists(st.messages)));
+    let rev2 = s.enabled.imap4rev2;
+    if rev2 {
+        let mut attributes = Vec::new();
+        attributes.extend(info.special_use.iter().map(|u| special_use_attr(*u)));
+        s.send(Response::Data(Data::List(ListData {
+            attributes,
+            delimiter: Some('/'),
+            mailbox: names::encode(&info.name),
+            extended: vec![],
+        })));
+    } else {
+        s.send(Response::Data(Data::Recent(0)));
+        if let Some(pos) = snap
+            .messages
+            .iter()
+            .position(|m| !m.flags.contains(SystemFlag::Seen))
+        {
+            s.send_status(StatusResponse::untagged(
+                StatusKind::Ok,
+                Some(Code::Unseen(pos as u32 + 1)),
+                "First unseen",
+            ));
+        }
+    }
+    let perm = if read_only {
+        vec![]
+    } else {
+        let mut p: Vec<FlagPerm> = flags.into_iter().map(FlagPerm::Flag).collect();
+        p.push(FlagPerm::Wildcard);
+        p
+    };
+    s.send_status(StatusResponse::untagged(
+        StatusKind::Ok,
+        Some(Code::PermanentFlags(perm)),
+        if read_only {
+            "No permanent flags permitted"
+        } else {
+            "Flags permitted"
+        },
+    ));
+    s.send_status(StatusResponse::untagged(
+        StatusKind::Ok,
+        Some(Code::UidValidity(st.uid_validity.0)),
+        "UIDs valid",
+    ));
+    s.send_status(StatusResponse::untagged(
+        StatusKind::Ok,
+        Some(Code::UidNext(st.uid_next.0)),
+        "Predicted next UID",
+    ));
+    let view = SelectedMailbox::new(
+        info.id,
+        info.name.clone(),
+        read_only,
+        st.uid_validity,
+        snap.messages.iter().map(|m| (m.uid, m.modseq)),
+        st.highest_modseq,
+    );
+    s.state = State::Selected(account, view);
+    Ok(if read_only {
+        Done::with_code(Code::ReadOnly, "EXAMINE completed")
+    } else {
+        Done::with_code(Code::ReadWrite, "SELECT completed")
+    })
+}

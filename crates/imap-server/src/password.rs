@@ -1,0 +1,142 @@
+//! Password hashing for stored account credentials.
+//!
+//! Credentials are argon2id PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$...`)
+//! with the OWASP-recommended parameters (19 MiB, 2 passes, 1 lane). The
+//! store keeps them as opaque strings.
+//!
+//! [`dummy_verify`] burns the same time as a real verification so that a
+//! login for an unknown user cannot be told apart from a wrong password by
+//! timing.
+//!
+//! Needs the dependency `argon2 = "0.6"` (default features: `alloc`,
+//! `getrandom`, `password-hash`).
+
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use std::fmt;
+
+/// Hashing a password failed (the OS random source failed, or the password
+/// is absurdly long).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordError(String);
+
+impl fmt::Display for PasswordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "password hashing failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for PasswordError {}
+
+/// A hash of a password nobody knows, made with [`params`]. Verifying
+/// against it costs what verifying against a real credential costs.
+const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$fSr3xPLEFN8w0xi3CLXORg$5hwSZh9Tt3ZeegdZZ6w4cCLsv63LwhJYSNwFhKXAMYA";
+
+/// The argon2id parameters for new hashes: m=19456 KiB, t=2, p=1.
+fn params() -> Params {
+    Params::DEFAULT
+}
+
+fn hasher() -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+}
+
+/// Hashes `pw` with argon2id and a fresh random salt; returns the PHC string.
+pub fn hash_password(pw: &str) -> Result<String, PasswordError> {
+    hasher()
+        .hash_password(pw.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| PasswordError(e.to_string()))
+}
+
+/// Whether `pw` matches the PHC string `phc`. The parameters are taken from
+/// the PHC string; the final comparison is constant-time. A malformed or
+/// non-argon2 PHC string never matches.
+pub fn verify_password(phc: &str, pw: &str) -> bool {
+    hasher().verify_password(pw.as_bytes(), phc).is_ok()
+}
+
+/// Spends the time of one [`verify_password`] against a current-parameter
+/// hash, and always "fails". Call it when the user does not exist.
+pub fn dummy_verify(pw: &str) {
+    let ok = verify_password(DUMMY_PHC, pw);
+    std::hint::black_box(ok);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn round_trip() {
+        let phc = hash_password("correct horse").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(verify_password(&phc, "correct horse"));
+        assert!(!verify_password(&phc, "correct horsf"));
+        assert!(!verify_password(&phc, ""));
+    }
+
+    #[test]
+    fn salts_differ() {
+        let a = hash_password("pw").unwrap();
+        let b = hash_password("pw").unwrap();
+        assert_ne!(a, b);
+        assert!(verify_password(&a, "pw") && verify_password(&b, "pw"));
+    }
+
+    #[test]
+    fn unicode_and_empty() {
+        let phc = hash_password("pässwörd ✓").unwrap();
+        assert!(verify_password(&phc, "pässwörd ✓"));
+        assert!(!verify_password(&phc, "passwort"));
+        let empty = hash_password("").unwrap();
+        assert!(verify_password(&empty, ""));
+    }
+
+    #[test]
+    fn malformed_never_matches() {
+        for bad in [
+            "",
+            "plaintext",
+            "$argon2id$",
+            "$argon2id$v=19$m=19456,t=2,p=1$",
+            "$2b$12$abcdefghijklmnopqrstuv",
+            "$argon2id$v=19$m=19456,t=2,p=1$!!!$!!!",
+        ] {
+            assert!(!verify_password(bad, "x"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dummy_has_current_params() {
+        // If the parameters change, regenerate DUMMY_PHC so that unknown
+        // users keep costing what real users cost.
+        let real = hash_password("x").unwrap();
+        let prefix = |s: &str| s.rsplitn(3, '$').nth(2).map(str::to_owned);
+        assert_eq!(prefix(&real), prefix(DUMMY_PHC));
+        assert!(!verify_password(DUMMY_PHC, "x"));
+    }
+
+    #[test]
+    fn dummy_costs_like_real() {
+        let phc = hash_password("secret").unwrap();
+        // Warm up.
+        verify_password(&phc, "wrong");
+        dummy_verify("wrong");
+        let n = 3;
+        let t = Instant::now();
+        for _ in 0..n {
+            assert!(!verify_password(&phc, "wrong"));
+        }
+        let real = t.elapsed();
+        let t = Instant::now();
+        for _ in 0..n {
+            dummy_verify("wrong");
+        }
+        let dummy = t.elapsed();
+        eprintln!("verify: {:?}/call, dummy: {:?}/call", real / n, dummy / n);
+        // Generous bounds: CI machines are noisy.
+        let ratio = dummy.as_secs_f64() / real.as_secs_f64();
+        assert!((0.33..3.0).contains(&ratio), "ratio {ratio}");
+    }
+}

@@ -1,0 +1,481 @@
+//! One IMAP connection's session: the four states of RFC 9051 3, the input
+//! loop over the sans-io decoder, dispatch through the command table, and
+//! the mailbox sync that turns store changes into untagged responses.
+//!
+//! ```text
+//!            +--------------------+
+//!            | Not Authenticated  |--LOGIN/AUTHENTICATE--+
+//!            +--------------------+                      v
+//!                     ^                     +---------------+  SELECT   +----------+
+//!                     | UNAUTHENTICATE      | Authenticated |---------->| Selected |
+//!                     +---------------------+---------------+<----------+----------+
+//!                                                             CLOSE/UNSELECT
+//!   any state --LOGOUT--> Logout
+//! ```
+//!
+//! Commands of one connection run strictly in order: `handle_input` decodes
+//! and runs each complete command before looking at the next.
+
+use crate::command_table::{self, States};
+use crate::commands;
+use crate::error::CommandError;
+use crate::selected::{SelectedMailbox, ViewEvent};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tidemark_imap_proto::{
+    Code, Command, CommandDecoder, Continuation, Data, EncodeOptions, Event, FetchItem, Limits,
+    MailboxEncoding, Response, StatusKind, StatusResponse, Tag, encode_response,
+};
+use tidemark_store::{Account, ChangeNotice, ModSeq, Store};
+
+/// Server-wide settings a session needs.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Shown in the greeting.
+    pub hostname: String,
+    /// Allow LOGIN/AUTHENTICATE on plaintext, non-loopback connections.
+    pub allow_plaintext_auth: bool,
+    /// A TLS acceptor exists, so STARTTLS can be offered.
+    pub starttls_available: bool,
+    /// Largest literal (APPENDLIMIT).
+    pub max_literal: u64,
+    /// Longest command line outside literals.
+    pub max_line: usize,
+    /// Delay before answering a failed authentication.
+    pub auth_failure_delay: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            hostname: "localhost".into(),
+            allow_plaintext_auth: false,
+            starttls_available: true,
+            max_literal: 64 * 1024 * 1024,
+            max_line: 64 * 1024,
+            auth_failure_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What the whole server shares with each session.
+pub struct ServerContext {
+    pub store: Arc<dyn Store>,
+    pub config: SessionConfig,
+}
+
+/// Facts about the transport.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnInfo {
+    pub peer: SocketAddr,
+    /// TLS is active (IMAPS, or after STARTTLS).
+    pub tls: bool,
+}
+
+impl ConnInfo {
+    /// Authentication may happen: TLS, or a loopback peer (treated as
+    /// secured, as Dovecot does; a local proxy relies on it).
+    pub fn secured(&self) -> bool {
+        self.tls || self.peer.ip().is_loopback()
+    }
+}
+
+/// What the network layer must do after [`Session::handle_input`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Keep reading.
+    Continue,
+    /// Write the output, then start TLS on the stream and call
+    /// [`Session::tls_started`].
+    StartTls,
+    /// Write the output, then close.
+    Close,
+}
+
+/// The session state (RFC 9051 3).
+pub(crate) enum State {
+    NotAuthenticated,
+    Authenticated(Arc<dyn Account>),
+    Selected(Arc<dyn Account>, SelectedMailbox),
+    Logout,
+}
+
+/// Extensions the client turned on with ENABLE.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Enabled {
+    pub imap4rev2: bool,
+    pub utf8_accept: bool,
+}
+
+/// A multi-step command waiting for client input.
+pub(crate) enum Pending {
+    None,
+    /// AUTHENTICATE sent a continuation; the next line is the response.
+    Authenticate {
+        tag: Tag,
+        mechanism: String,
+    },
+    /// IDLE is running.
+    Idle {
+        tag: Tag,
+    },
+}
+
+/// One connection's session.
+pub struct Session {
+    pub(crate) ctx: Arc<ServerContext>,
+    pub(crate) conn: ConnInfo,
+    pub(crate) decoder: CommandDecoder,
+    pub(crate) state: State,
+    pub(crate) enabled: Enabled,
+    pub(crate) pending: Pending,
+    pub(crate) out: Vec<u8>,
+    /// Set by commands that end the connection or switch transports.
+    pub(crate) outcome: Outcome,
+    /// Change feed of the authenticated account.
+    pub(crate) watch: Option<tokio::sync::broadcast::Receiver<ChangeNotice>>,
+    greeted: bool,
+}
+
+/// Result of a command handler: the text (and code) of its tagged OK.
+pub(crate) struct Done {
+    pub code: Option<Code>,
+    pub text: String,
+}
+
+impl Done {
+    pub fn ok(text: impl Into<String>) -> Done {
+        Done {
+            code: None,
+            text: text.into(),
+        }
+    }
+    pub fn with_code(code: Code, text: impl Into<String>) -> Done {
+        Done {
+            code: Some(code),
+            text: text.into(),
+        }
+    }
+}
+
+pub(crate) type CmdResult = Result<Done, CommandError>;
+
+impl Session {
+    /// A new session for an accepted connection.
+    pub fn new(ctx: Arc<ServerContext>, conn: ConnInfo) -> Session {
+        let limits = Limits {
+            max_line: ctx.config.max_line,
+            max_literal: ctx.config.max_literal,
+            ..Limits::default()
+        };
+        Session {
+            decoder: CommandDecoder::new(limits),
+            ctx,
+            conn,
+            state: State::NotAuthenticated,
+            enabled: Enabled::default(),
+            pending: Pending::None,
+            out: Vec::with_capacity(1024),
+            outcome: Outcome::Continue,
+            watch: None,
+            greeted: false,
+        }
+    }
+
+    /// Whether the greeting was produced already.
+    pub fn greeted(&self) -> bool {
+        self.greeted
+    }
+
+    /// An untagged BYE (timeouts, shutdown) as bytes to send before closing.
+    pub fn bye(&mut self, text: &str) -> Vec<u8> {
+        self.send_status(StatusResponse::untagged(StatusKind::Bye, None, text));
+        std::mem::take(&mut self.out)
+    }
+
+    /// The greeting, as bytes to send first.
+    pub fn greeting(&mut self) -> Vec<u8> {
+        self.greeted = true;
+        let caps = commands::capability::list(self);
+        self.send_status(StatusResponse::untagged(
+            StatusKind::Ok,
+            Some(Code::Capability(caps)),
+            format!("{} tidemark ready", self.ctx.config.hostname),
+        ));
+        std::mem::take(&mut self.out)
+    }
+
+    /// TLS is now active (after an [`Outcome::StartTls`]). Bytes the client
+    /// sent before the handshake are discarded (RFC 9051 6.2.1: no
+    /// plaintext injection).
+    pub fn tls_started(&mut self) {
+        self.conn.tls = true;
+        self.decoder.clear_buffer();
+        self.outcome = Outcome::Continue;
+    }
+
+    /// The session is in IDLE: the network layer should also wait on
+    /// [`Session::idle_receiver`] and call [`Session::handle_idle_notice`].
+    pub fn is_idling(&self) -> bool {
+        matches!(self.pending, Pending::Idle { .. })
+    }
+
+    /// Whether the client has authenticated (for timeouts).
+    pub fn is_authenticated(&self) -> bool {
+        matches!(self.state, State::Authenticated(_) | State::Selected(..))
+    }
+
+    /// The change feed to wait on while idling.
+    pub fn idle_receiver(&mut self) -> Option<&mut tokio::sync::broadcast::Receiver<ChangeNotice>> {
+        self.watch.as_mut()
+    }
+
+    /// Something changed in the account while idling: send the updates.
+    pub async fn handle_idle_notice(&mut self) -> Vec<u8> {
+        if self.is_idling() {
+            self.drain_watch();
+            self.sync_selected(true).await;
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// Feeds bytes from the client; returns the bytes to send and what to
+    /// do next. Runs every complete command in order.
+    pub async fn handle_input(&mut self, data: &[u8]) -> (Vec<u8>, Outcome) {
+        self.decoder.feed(data);
+        loop {
+            if self.outcome != Outcome::Continue {
+                break;
+            }
+            match self.decoder.next() {
+                Event::NeedMoreInput => break,
+                Event::Command(cmd) => self.run_command(cmd).await,
+                Event::LiteralRequest { tag, len, .. } => self.literal_request(tag, len),
+                Event::IdleDone => {
+                    if let Pending::Idle { tag } =
+                        std::mem::replace(&mut self.pending, Pending::None)
+                    {
+                        self.sync_selected(true).await;
+                        self.tagged(tag, StatusKind::Ok, None, "IDLE terminated");
+                    }
+                }
+                Event::AuthResponse(resp) => {
+                    if let Pending::Authenticate { tag, mechanism } =
+                        std::mem::replace(&mut self.pending, Pending::None)
+                    {
+                        let result = commands::authenticate::respond(self, &mechanism, resp).await;
+                        self.finish(tag, result, false).await;
+                    }
+                }
+                Event::Error(e) => {
+                    let code = e.kind.code();
+                    let was_idle = matches!(self.pending, Pending::Idle { .. });
+                    if let Pending::Idle { tag } =
+                        std::mem::replace(&mut self.pending, Pending::None)
+                    {
+                        // A line other than DONE ends IDLE with BAD.
+                        self.tagged(tag, StatusKind::Bad, None, "Expected DONE");
+                    }
+                    if !was_idle {
+                        let text = e.text;
+                        match e.tag {
+                            Some(tag) => self.tagged(tag, StatusKind::Bad, code, &text),
+                            None => self.send_status(StatusResponse::untagged(
+                                StatusKind::Bad,
+                                code,
+                                text,
+                            )),
+                        }
+                    }
+                }
+            }
+        }
+        (std::mem::take(&mut self.out), self.outcome)
+    }
+
+    fn literal_request(&mut self, tag: Tag, len: u64) {
+        // The decoder already refused literals over the limit with an error;
+        // a literal is refused before authentication unless it is small, so
+        // an anonymous client cannot make us buffer megabytes.
+        if !self.is_authenticated() && len > 8 * 1024 {
+            self.decoder.reject_literal();
+            self.tagged(
+                tag,
+                StatusKind::Bad,
+                Some(Code::TooBig),
+                "Literal too large before authentication",
+            );
+            return;
+        }
+        self.decoder.accept_literal();
+        self.send(Response::Continuation(Continuation::Text(
+            "Ready for literal data".into(),
+        )));
+    }
+
+    async fn run_command(&mut self, cmd: Command) {
+        let spec = command_table::spec(&cmd.body);
+        let current = match self.state {
+            State::NotAuthenticated => States::NOT_AUTH,
+            State::Authenticated(_) => States::AUTH,
+            State::Selected(..) => States::SELECTED,
+            State::Logout => return,
+        };
+        if !spec.states.contains(current) {
+            let text = if current == States::NOT_AUTH {
+                "Authenticate first"
+            } else {
+                spec.wrong_state
+            };
+            let text = if text.is_empty() {
+                "Not allowed now"
+            } else {
+                text
+            };
+            self.tagged(cmd.tag, StatusKind::Bad, Some(Code::ClientBug), text);
+            return;
+        }
+        tracing::debug!(command = cmd.body.name(), "command");
+        let tag = cmd.tag.clone();
+        let result = commands::dispatch(self, cmd).await;
+        if matches!(self.pending, Pending::Idle { .. }) {
+            // Changes that happened before IDLE began are announced at once.
+            self.sync_selected(true).await;
+        }
+        if matches!(self.pending, Pending::None) {
+            self.finish(tag, result, spec.flags.may_expunge).await;
+        }
+    }
+
+    /// Ends a command: announces mailbox changes, then the tagged reply.
+    pub(crate) async fn finish(&mut self, tag: Tag, result: CmdResult, may_expunge: bool) {
+        if matches!(self.state, State::Selected(..)) {
+            self.sync_selected(may_expunge).await;
+        }
+        match result {
+            Ok(done) => self.tagged(tag, StatusKind::Ok, done.code, &done.text),
+            Err(e) => self.tagged(tag, e.kind, e.code, &e.text),
+        }
+    }
+
+    /// Pulls changes made elsewhere into the selected mailbox view and
+    /// announces them.
+    pub(crate) async fn sync_selected(&mut self, expunges_allowed: bool) {
+        let State::Selected(account, view) = &mut self.state else {
+            return;
+        };
+        let changes = match account.changes_since(view.id, view.highest_modseq()).await {
+            Ok(c) => c,
+            Err(tidemark_store::StoreError::NoSuchMailbox) => {
+                // Deleted by another session: RFC 9051 leaves this open; we
+                // tell the client and drop back to authenticated state.
+                let account = account.clone();
+                self.state = State::Authenticated(account);
+                self.send_status(StatusResponse::untagged(
+                    StatusKind::Bye,
+                    None,
+                    "Selected mailbox was deleted",
+                ));
+                self.outcome = Outcome::Close;
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "sync failed");
+                return;
+            }
+        };
+        let events = view.apply(&changes, expunges_allowed);
+        self.send_view_events(events);
+    }
+
+    pub(crate) fn send_view_events(&mut self, events: Vec<ViewEvent>) {
+        for ev in events {
+            let data = match ev {
+                ViewEvent::Expunge(n) => Data::Expunge(n),
+                ViewEvent::Exists(n) => Data::Exists(n),
+                ViewEvent::Flags {
+                    seq, uid, flags, ..
+                } => Data::Fetch {
+                    seq,
+                    items: vec![
+                        FetchItem::Uid(uid.0),
+                        FetchItem::Flags(commands::flags_to_wire(&flags)),
+                    ],
+                },
+            };
+            self.send(Response::Data(data));
+        }
+    }
+
+    /// Encodes one response into the output.
+    pub(crate) fn send(&mut self, r: Response) {
+        let opts = EncodeOptions {
+            utf8: self.utf8(),
+            mailbox: if self.utf8() {
+                MailboxEncoding::Raw
+            } else {
+                MailboxEncoding::Utf7
+            },
+        };
+        encode_response(&r, &mut self.out, &opts);
+    }
+
+    pub(crate) fn send_status(&mut self, s: StatusResponse) {
+        self.send(Response::Status(s));
+    }
+
+    pub(crate) fn tagged(&mut self, tag: Tag, kind: StatusKind, code: Option<Code>, text: &str) {
+        self.send_status(StatusResponse::tagged(tag, kind, code, text));
+    }
+
+    /// Mailbox names and strings are UTF-8 on the wire.
+    pub(crate) fn utf8(&self) -> bool {
+        self.enabled.imap4rev2 || self.enabled.utf8_accept
+    }
+
+    /// The authenticated account (None before login).
+    pub(crate) fn account(&self) -> Option<Arc<dyn Account>> {
+        match &self.state {
+            State::Authenticated(a) | State::Selected(a, _) => Some(a.clone()),
+            _ => None,
+        }
+    }
+
+    /// The selected mailbox view.
+    pub(crate) fn selected(&mut self) -> Option<&mut SelectedMailbox> {
+        match &mut self.state {
+            State::Selected(_, v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Enters authenticated state for `account`.
+    pub(crate) fn login(&mut self, account: Arc<dyn Account>) {
+        self.watch = Some(account.watch());
+        self.state = State::Authenticated(account);
+    }
+
+    /// Leaves the selected state (CLOSE, UNSELECT, a new SELECT).
+    pub(crate) fn deselect(&mut self) {
+        if let State::Selected(a, _) = &self.state {
+            self.state = State::Authenticated(a.clone());
+        }
+    }
+
+    /// Drains notices queued on the change feed (after our own writes and
+    /// before IDLE), so IDLE wakes only for new changes.
+    pub(crate) fn drain_watch(&mut self) {
+        if let Some(rx) = self.watch.as_mut() {
+            while rx.try_recv().is_ok() {}
+        }
+    }
+
+    /// Current highest modseq of the selected view (for tests/diagnostics).
+    pub fn selected_modseq(&self) -> Option<ModSeq> {
+        match &self.state {
+            State::Selected(_, v) => Some(v.highest_modseq()),
+            _ => None,
+        }
+    }
+}
