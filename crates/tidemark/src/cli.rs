@@ -1,0 +1,152 @@
+//! Command-line interface (clap derive). Scripts depend on this contract:
+//!
+//! ```text
+//! tidemark serve [--data-dir DIR] [--imap ADDR] [--imaps ADDR] [--lmtp ADDR] [--config FILE]
+//! tidemark user add NAME [--data-dir DIR] [--password-stdin]
+//! tidemark user list [--data-dir DIR]
+//! tidemark user del NAME [--data-dir DIR]
+//! tidemark user passwd NAME [--data-dir DIR] [--password-stdin]
+//! ```
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// tidemark: an IMAP4rev2 mail server.
+#[derive(Debug, Parser)]
+#[command(name = "tidemark", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Where the data lives (and optionally which config file to read).
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArgs {
+    /// Data directory [default: ./tidemark-data, or `data_dir` from the config file].
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file (TOML) [default: DATA_DIR/tidemark.toml if it exists].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub dirs: DataDirArgs,
+    /// Plain IMAP (STARTTLS) listen address; repeatable; `off` disables
+    /// [default: 127.0.0.1:1143].
+    #[arg(long, value_name = "ADDR")]
+    pub imap: Vec<String>,
+    /// Implicit-TLS IMAP listen address; repeatable; `off` disables
+    /// [default: 127.0.0.1:1993].
+    #[arg(long, value_name = "ADDR")]
+    pub imaps: Vec<String>,
+    /// LMTP listen address; repeatable [default: off]. (Not implemented yet.)
+    #[arg(long, value_name = "ADDR")]
+    pub lmtp: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account (with the default mailboxes).
+    Add {
+        /// Account (login) name.
+        name: String,
+        #[command(flatten)]
+        dirs: DataDirArgs,
+        /// Read the password as one line from standard input instead of
+        /// prompting on the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts, one per line.
+    List {
+        #[command(flatten)]
+        dirs: DataDirArgs,
+    },
+    /// Delete an account and all its mail.
+    Del {
+        /// Account (login) name.
+        name: String,
+        #[command(flatten)]
+        dirs: DataDirArgs,
+    },
+    /// Change an account's password.
+    Passwd {
+        /// Account (login) name.
+        name: String,
+        #[command(flatten)]
+        dirs: DataDirArgs,
+        /// Read the password as one line from standard input instead of
+        /// prompting on the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_contract() {
+        let c = Cli::try_parse_from([
+            "tidemark",
+            "serve",
+            "--data-dir",
+            "d",
+            "--imap",
+            "127.0.0.1:1",
+            "--imaps",
+            "off",
+            "--lmtp",
+            "127.0.0.1:24",
+            "--config",
+            "c.toml",
+        ])
+        .unwrap();
+        let Command::Serve(s) = c.command else {
+            panic!()
+        };
+        assert_eq!(s.dirs.data_dir.as_deref(), Some(std::path::Path::new("d")));
+        assert_eq!(s.imap, ["127.0.0.1:1"]);
+        assert_eq!(s.imaps, ["off"]);
+        assert_eq!(s.lmtp, ["127.0.0.1:24"]);
+        let c =
+            Cli::try_parse_from(["tidemark", "user", "add", "alice", "--password-stdin"]).unwrap();
+        assert!(matches!(
+            c.command,
+            Command::User(UserCommand::Add {
+                password_stdin: true,
+                ..
+            })
+        ));
+        let c = Cli::try_parse_from(["tidemark", "user", "passwd", "alice", "--data-dir", "x"])
+            .unwrap();
+        assert!(matches!(
+            c.command,
+            Command::User(UserCommand::Passwd {
+                password_stdin: false,
+                ..
+            })
+        ));
+        assert!(Cli::try_parse_from(["tidemark", "user", "add"]).is_err());
+        assert!(Cli::try_parse_from(["tidemark", "bogus"]).is_err());
+    }
+}

@@ -1,0 +1,516 @@
+//! Configuration: defaults, the TOML file, CLI overrides.
+//!
+//! Precedence: CLI flag > config file > built-in default. The config file is
+//! `--config FILE` when given, otherwise `DATA_DIR/tidemark.toml` when it
+//! exists. Relative paths inside a config file are relative to the file's
+//! directory. Every key is documented in `tidemark.example.toml`.
+
+use crate::cli::{DataDirArgs, ServeArgs};
+use crate::error::{Fail, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const DEFAULT_DATA_DIR: &str = "./tidemark-data";
+pub const DEFAULT_IMAP: &str = "127.0.0.1:1143";
+pub const DEFAULT_IMAPS: &str = "127.0.0.1:1993";
+pub const CONFIG_FILE_NAME: &str = "tidemark.toml";
+
+pub const DEFAULT_MAX_LITERAL: u64 = 64 * 1024 * 1024;
+pub const DEFAULT_MAX_LINE: usize = 64 * 1024;
+pub const DEFAULT_AUTH_FAILURE_DELAY_MS: u64 = 1000;
+
+/// The fully resolved configuration the server runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The data directory (store, TLS material, config file).
+    pub data_dir: PathBuf,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    /// The server's name (greeting, certificate SAN).
+    pub hostname: String,
+    /// Plain IMAP listeners (STARTTLS available). Empty: disabled.
+    pub imap_listen: Vec<SocketAddr>,
+    /// Implicit-TLS IMAP listeners. Empty: disabled.
+    pub imaps_listen: Vec<SocketAddr>,
+    /// LMTP listeners (not implemented yet). Empty: disabled.
+    pub lmtp_listen: Vec<SocketAddr>,
+    pub tls: TlsConfig,
+    pub auth: AuthConfig,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsConfig {
+    /// PEM certificate chain; `None` (with `key` `None`): self-signed in DATA_DIR/tls.
+    pub cert: Option<PathBuf>,
+    /// PEM private key.
+    pub key: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuthConfig {
+    /// Allow LOGIN / AUTHENTICATE PLAIN on non-TLS connections from
+    /// non-loopback peers. Loopback peers may always log in without TLS.
+    pub allow_plaintext: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest literal accepted (APPENDLIMIT), in bytes.
+    pub max_literal: u64,
+    /// Longest command line (excluding literals), in bytes.
+    pub max_line: usize,
+    /// Pause after a failed authentication.
+    pub auth_failure_delay: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_literal: DEFAULT_MAX_LITERAL,
+            max_line: DEFAULT_MAX_LINE,
+            auth_failure_delay: Duration::from_millis(DEFAULT_AUTH_FAILURE_DELAY_MS),
+        }
+    }
+}
+
+// ---- the file format -------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    hostname: Option<String>,
+    imap: Option<ListenSection>,
+    imaps: Option<ListenSection>,
+    lmtp: Option<ListenSection>,
+    tls: Option<TlsSection>,
+    auth: Option<AuthSection>,
+    limits: Option<LimitsSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListenSection {
+    listen: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsSection {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthSection {
+    allow_plaintext: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsSection {
+    max_literal: Option<u64>,
+    max_line: Option<u64>,
+    auth_failure_delay_ms: Option<u64>,
+}
+
+fn parse_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Fail::config(format!("cannot read config file {}: {e}", path.display())))?;
+    parse_str(&text).map_err(|e| Fail::config(format!("config file {}: {e}", path.display())))
+}
+
+fn parse_str(text: &str) -> Result<FileConfig, String> {
+    toml::from_str::<FileConfig>(text).map_err(|e| e.to_string().trim_end().to_owned())
+}
+
+/// Parses listen addresses. `off`/`none` (alone) or an empty list disable.
+fn parse_listen(what: &str, items: &[String]) -> Result<Vec<SocketAddr>> {
+    if items.len() == 1 && matches!(items[0].trim(), "off" | "none" | "") {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for s in items {
+        let a: SocketAddr = s.trim().parse().map_err(|_| {
+            Fail::config(format!(
+                "{what}: invalid listen address {s:?} (expected IP:PORT such as 127.0.0.1:1143 or [::]:993, or `off`)"
+            ))
+        })?;
+        // Port 0 (an ephemeral port, for tests) never collides.
+        if a.port() == 0 || !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+fn relative_to(base: Option<&Path>, p: PathBuf) -> PathBuf {
+    match base {
+        Some(b) if p.is_relative() => b.join(p),
+        _ => p,
+    }
+}
+
+/// The machine's host name, or "localhost".
+pub fn system_hostname() -> String {
+    for f in ["/proc/sys/kernel/hostname", "/etc/hostname"] {
+        if let Ok(s) = std::fs::read_to_string(f) {
+            let s = s.trim();
+            if valid_hostname(s) {
+                return s.to_owned();
+            }
+        }
+    }
+    "localhost".to_owned()
+}
+
+fn valid_hostname(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// Locates and reads the config file for `dirs`. Returns the file config,
+/// its path, and the data dir to use.
+fn load_file(dirs: &DataDirArgs) -> Result<(FileConfig, Option<PathBuf>, PathBuf)> {
+    if let Some(path) = &dirs.config {
+        let fc = parse_file(path)?;
+        let base = path.parent().map(Path::to_path_buf);
+        let data_dir = match (&dirs.data_dir, &fc.data_dir) {
+            (Some(d), _) => d.clone(),
+            (None, Some(d)) => relative_to(base.as_deref(), d.clone()),
+            (None, None) => PathBuf::from(DEFAULT_DATA_DIR),
+        };
+        return Ok((fc, Some(path.clone()), data_dir));
+    }
+    let data_dir = dirs
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let path = data_dir.join(CONFIG_FILE_NAME);
+    if path.is_file() {
+        let fc = parse_file(&path)?;
+        if fc.data_dir.is_some() {
+            return Err(Fail::config(format!(
+                "config file {}: `data_dir` is not allowed in the data directory's own config file \
+                 (use --config FILE to keep the config elsewhere)",
+                path.display()
+            )));
+        }
+        return Ok((fc, Some(path), data_dir));
+    }
+    Ok((FileConfig::default(), None, data_dir))
+}
+
+/// Just the data directory (for the `user` subcommands), after reading the
+/// config file if one is named or present.
+pub fn resolve_data_dir(dirs: &DataDirArgs) -> Result<PathBuf> {
+    load_file(dirs).map(|(_, _, d)| d)
+}
+
+/// The full configuration for `serve`.
+pub fn resolve(args: &ServeArgs) -> Result<Config> {
+    let (fc, config_file, data_dir) = load_file(&args.dirs)?;
+    let base = config_file
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf);
+    let file_name = |k: &str| match &config_file {
+        Some(p) => format!("{} ({k})", p.display()),
+        None => k.to_owned(),
+    };
+
+    let hostname = match fc.hostname {
+        Some(h) => {
+            let h = h.trim().to_owned();
+            if !valid_hostname(&h) && h.parse::<std::net::IpAddr>().is_err() {
+                return Err(Fail::config(format!(
+                    "{}: invalid hostname {h:?}",
+                    file_name("hostname")
+                )));
+            }
+            h
+        }
+        None => system_hostname(),
+    };
+
+    let listen = |cli: &[String], sec: &Option<ListenSection>, key: &str, default: Option<&str>| {
+        if !cli.is_empty() {
+            return parse_listen(&format!("--{key}"), cli);
+        }
+        if let Some(list) = sec.as_ref().and_then(|s| s.listen.as_ref()) {
+            return parse_listen(&file_name(&format!("[{key}] listen")), list);
+        }
+        match default {
+            Some(d) => parse_listen(key, &[d.to_owned()]),
+            None => Ok(Vec::new()),
+        }
+    };
+    let imap_listen = listen(&args.imap, &fc.imap, "imap", Some(DEFAULT_IMAP))?;
+    let imaps_listen = listen(&args.imaps, &fc.imaps, "imaps", Some(DEFAULT_IMAPS))?;
+    let lmtp_listen = listen(&args.lmtp, &fc.lmtp, "lmtp", None)?;
+    for a in imap_listen.iter().filter(|a| a.port() != 0) {
+        if imaps_listen.contains(a) || lmtp_listen.contains(a) {
+            return Err(Fail::config(format!("listen address {a} is used twice")));
+        }
+    }
+    for a in imaps_listen.iter().filter(|a| a.port() != 0) {
+        if lmtp_listen.contains(a) {
+            return Err(Fail::config(format!("listen address {a} is used twice")));
+        }
+    }
+
+    let tls_sec = fc.tls.unwrap_or_default();
+    let tls = TlsConfig {
+        cert: tls_sec.cert.map(|p| relative_to(base.as_deref(), p)),
+        key: tls_sec.key.map(|p| relative_to(base.as_deref(), p)),
+    };
+    if tls.cert.is_some() != tls.key.is_some() {
+        return Err(Fail::config(format!(
+            "{}: set both `cert` and `key`, or neither (for a self-signed certificate)",
+            file_name("[tls]")
+        )));
+    }
+
+    let auth = AuthConfig {
+        allow_plaintext: fc.auth.and_then(|a| a.allow_plaintext).unwrap_or(false),
+    };
+
+    let ls = fc.limits.unwrap_or_default();
+    let max_literal = ls.max_literal.unwrap_or(DEFAULT_MAX_LITERAL);
+    if max_literal == 0 {
+        return Err(Fail::config(format!(
+            "{}: must be at least 1",
+            file_name("[limits] max_literal")
+        )));
+    }
+    let max_line = ls.max_line.unwrap_or(DEFAULT_MAX_LINE as u64);
+    if !(1024..=16 * 1024 * 1024).contains(&max_line) {
+        return Err(Fail::config(format!(
+            "{}: must be between 1024 and 16777216 (got {max_line})",
+            file_name("[limits] max_line")
+        )));
+    }
+    let delay = ls
+        .auth_failure_delay_ms
+        .unwrap_or(DEFAULT_AUTH_FAILURE_DELAY_MS);
+    if delay > 60_000 {
+        return Err(Fail::config(format!(
+            "{}: at most 60000 (got {delay})",
+            file_name("[limits] auth_failure_delay_ms")
+        )));
+    }
+
+    Ok(Config {
+        data_dir,
+        config_file,
+        hostname,
+        imap_listen,
+        imaps_listen,
+        lmtp_listen,
+        tls,
+        auth,
+        limits: Limits {
+            max_literal,
+            max_line: max_line as usize,
+            auth_failure_delay: Duration::from_millis(delay),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        use clap::Parser;
+        let mut v = vec!["tidemark", "serve"];
+        v.extend_from_slice(args);
+        match crate::cli::Cli::try_parse_from(v).unwrap().command {
+            crate::cli::Command::Serve(s) => s,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("data");
+        let c = resolve(&serve(&["--data-dir", d.to_str().unwrap()])).unwrap();
+        assert_eq!(c.data_dir, d);
+        assert_eq!(c.config_file, None);
+        assert_eq!(c.imap_listen, vec!["127.0.0.1:1143".parse().unwrap()]);
+        assert_eq!(c.imaps_listen, vec!["127.0.0.1:1993".parse().unwrap()]);
+        assert!(c.lmtp_listen.is_empty());
+        assert_eq!(c.tls, TlsConfig::default());
+        assert!(!c.auth.allow_plaintext);
+        assert_eq!(c.limits, Limits::default());
+        assert!(!c.hostname.is_empty());
+    }
+
+    #[test]
+    fn example_file_parses_and_documents_everything() {
+        let text = include_str!("../tidemark.example.toml");
+        let fc = parse_str(text).unwrap();
+        // The example is all comments: it must mean the defaults.
+        assert!(fc.data_dir.is_none() && fc.hostname.is_none());
+        assert!(fc.imap.and_then(|s| s.listen).is_none());
+        assert!(fc.tls.is_some_and(|t| t.cert.is_none()));
+        let l = fc.limits.unwrap();
+        assert!(l.max_literal.is_none() && l.max_line.is_none());
+        // Uncommented, it must still parse, and name every key.
+        // Settings are written `#key = value` / `#[section]` (no space after
+        // `#`); prose comments are `# text`.
+        let uncommented: String = text
+            .lines()
+            .filter_map(|l| {
+                if l.starts_with('[') {
+                    Some(l)
+                } else {
+                    l.strip_prefix('#')
+                }
+            })
+            .filter(|r| r.starts_with(|c: char| c.is_ascii_alphabetic() || c == '['))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let fc = parse_str(&uncommented).unwrap_or_else(|e| panic!("{e}\n---\n{uncommented}"));
+        assert!(fc.data_dir.is_some());
+        assert!(fc.hostname.is_some());
+        assert!(fc.imap.and_then(|s| s.listen).is_some());
+        assert!(fc.imaps.and_then(|s| s.listen).is_some());
+        assert!(fc.lmtp.and_then(|s| s.listen).is_some());
+        let tls = fc.tls.unwrap();
+        assert!(tls.cert.is_some() && tls.key.is_some());
+        assert!(fc.auth.and_then(|a| a.allow_plaintext).is_some());
+        let l = fc.limits.unwrap();
+        assert!(
+            l.max_literal.is_some() && l.max_line.is_some() && l.auth_failure_delay_ms.is_some()
+        );
+    }
+
+    #[test]
+    fn file_and_cli_precedence() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("t.toml");
+        std::fs::write(
+            &cfg,
+            r#"
+data_dir = "dd"
+hostname = "mail.example.org"
+[imap]
+listen = ["0.0.0.0:143", "[::]:143"]
+[imaps]
+listen = []
+[tls]
+cert = "c.pem"
+key = "/abs/k.pem"
+[auth]
+allow_plaintext = true
+[limits]
+max_literal = 1000
+max_line = 2048
+auth_failure_delay_ms = 0
+"#,
+        )
+        .unwrap();
+        let c = resolve(&serve(&["--config", cfg.to_str().unwrap()])).unwrap();
+        assert_eq!(c.data_dir, dir.path().join("dd"));
+        assert_eq!(c.hostname, "mail.example.org");
+        assert_eq!(c.imap_listen.len(), 2);
+        assert!(c.imaps_listen.is_empty());
+        assert_eq!(c.tls.cert, Some(dir.path().join("c.pem")));
+        assert_eq!(c.tls.key, Some(PathBuf::from("/abs/k.pem")));
+        assert!(c.auth.allow_plaintext);
+        assert_eq!(c.limits.max_literal, 1000);
+        assert_eq!(c.limits.max_line, 2048);
+        assert_eq!(c.limits.auth_failure_delay, Duration::ZERO);
+
+        let c = resolve(&serve(&[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--data-dir",
+            "/x",
+            "--imap",
+            "127.0.0.1:5",
+            "--imaps",
+            "127.0.0.1:6",
+        ]))
+        .unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/x"));
+        assert_eq!(c.imap_listen, vec!["127.0.0.1:5".parse().unwrap()]);
+        assert_eq!(c.imaps_listen, vec!["127.0.0.1:6".parse().unwrap()]);
+    }
+
+    #[test]
+    fn data_dir_file_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE_NAME),
+            "[imaps]\nlisten = [\"127.0.0.1:7\"]\n",
+        )
+        .unwrap();
+        let c = resolve(&serve(&["--data-dir", dir.path().to_str().unwrap()])).unwrap();
+        assert_eq!(c.imaps_listen, vec!["127.0.0.1:7".parse().unwrap()]);
+        assert_eq!(c.config_file, Some(dir.path().join(CONFIG_FILE_NAME)));
+        std::fs::write(
+            dir.path().join(CONFIG_FILE_NAME),
+            "data_dir = \"/elsewhere\"\n",
+        )
+        .unwrap();
+        let e = resolve(&serve(&["--data-dir", dir.path().to_str().unwrap()])).unwrap_err();
+        assert!(e.msg.contains("data_dir"), "{e}");
+    }
+
+    #[test]
+    fn errors_are_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("t.toml");
+        let cases: &[(&str, &str)] = &[
+            ("bogus = 1\n", "bogus"),
+            ("[limits]\nmax_lines = 5\n", "max_lines"),
+            ("[imap]\nlisten = [\"nope\"]\n", "nope"),
+            ("[imap]\nlisten = \"127.0.0.1:1\"\n", "listen"),
+            ("[tls]\ncert = \"x\"\n", "key"),
+            ("[limits]\nmax_line = 5\n", "max_line"),
+            ("[limits]\nmax_literal = -1\n", "max_literal"),
+            ("hostname = \"bad host\"\n", "hostname"),
+            ("[imap\n", "t.toml"),
+        ];
+        for (text, needle) in cases {
+            std::fs::write(&cfg, text).unwrap();
+            let e = resolve(&serve(&["--config", cfg.to_str().unwrap()])).unwrap_err();
+            assert_eq!(e.code, crate::error::EXIT_CONFIG);
+            assert!(e.msg.contains(needle), "{text:?}: {e}");
+        }
+        let e = resolve(&serve(&["--config", "/nonexistent/t.toml"])).unwrap_err();
+        assert!(e.msg.contains("/nonexistent/t.toml"), "{e}");
+        let e = resolve(&serve(&["--data-dir", "/nonexistent", "--imap", "1.2.3.4"])).unwrap_err();
+        assert!(e.msg.contains("1.2.3.4"), "{e}");
+        let e = resolve(&serve(&[
+            "--data-dir",
+            "/nonexistent",
+            "--imap",
+            "127.0.0.1:9",
+            "--imaps",
+            "127.0.0.1:9",
+        ]))
+        .unwrap_err();
+        assert!(e.msg.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn off_disables() {
+        let c = resolve(&serve(&["--data-dir", "/nonexistent", "--imap", "off"])).unwrap();
+        assert!(c.imap_listen.is_empty());
+        assert_eq!(c.imaps_listen.len(), 1);
+    }
+}

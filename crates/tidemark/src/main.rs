@@ -1,0 +1,70 @@
+//! The `tidemark` binary: `serve` and `user` administration.
+
+mod cli;
+mod config;
+mod error;
+mod net;
+mod serve;
+mod store;
+mod tls;
+mod user;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn init_logging(default: &str) {
+    use tracing_subscriber::EnvFilter;
+    let (filter, bad) = match std::env::var("TIDEMARK_LOG") {
+        Ok(v) if !v.trim().is_empty() => match EnvFilter::try_new(&v) {
+            Ok(f) => (f, None),
+            Err(e) => (
+                EnvFilter::new(default),
+                Some(format!("ignoring invalid TIDEMARK_LOG {v:?}: {e}")),
+            ),
+        },
+        _ => (EnvFilter::new(default), None),
+    };
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+    if let Some(msg) = bad {
+        tracing::warn!("{msg}");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(match cli.command {
+        Command::Serve(_) => "info",
+        Command::User(_) => "warn",
+    });
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tidemark: error: cannot start the async runtime: {e}");
+            return ExitCode::from(error::EXIT_RUNTIME);
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+            Command::User(cmd) => user::run(cmd).await,
+        }
+    });
+    // Don't wait for stray blocking tasks.
+    rt.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tidemark: error: {e}");
+            ExitCode::from(e.code)
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The IMAP connection driver: moves bytes between a socket and a
+//! [`Session`], applies STARTTLS when the session asks, waits on the change
+//! feed while the session idles, and enforces inactivity timeouts. The
+//! session itself never sees the socket.
+
+use crate::serve::Shared;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tidemark_imap_server::{ConnInfo, Outcome, Session};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Time allowed for a TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Inactivity before authentication.
+const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
+/// Inactivity after authentication: at least 30 minutes (RFC 9051 5.4).
+const AUTH_TIMEOUT: Duration = Duration::from_secs(31 * 60);
+
+/// Serves one accepted TCP connection. `implicit_tls`: the IMAPS port, so
+/// the handshake comes first.
+pub async fn handle_imap(
+    stream: TcpStream,
+    peer: SocketAddr,
+    implicit_tls: bool,
+    shared: Arc<Shared>,
+) {
+    let _ = stream.set_nodelay(true);
+    let ctx = shared.imap_context();
+    let conn = ConnInfo {
+        peer,
+        tls: implicit_tls,
+    };
+    let mut session = Session::new(ctx, conn);
+    if implicit_tls {
+        let Some(mut tls) = handshake(&shared, stream, peer).await else {
+            return;
+        };
+        let _ = drive(&mut tls, &mut session, &shared).await;
+        let _ = tls.shutdown().await;
+        return;
+    }
+    let mut stream = stream;
+    match drive(&mut stream, &mut session, &shared).await {
+        Ok(Outcome::StartTls) => {
+            let Some(mut tls) = handshake(&shared, stream, peer).await else {
+                return;
+            };
+            session.tls_started();
+            let _ = drive(&mut tls, &mut session, &shared).await;
+            let _ = tls.shutdown().await;
+        }
+        _ => {
+            let _ = stream.shutdown().await;
+        }
+    }
+}
+
+async fn handshake(
+    shared: &Shared,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let acceptor = shared.tls.acceptor();
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => Some(tls),
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, "TLS handshake failed: {e}");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            None
+        }
+    }
+}
+
+enum Wake {
+    Read(std::io::Result<usize>),
+    Notice,
+    Timeout,
+    Shutdown,
+}
+
+/// Runs the session over one transport until it closes or asks for TLS.
+/// The greeting is sent once, on the first transport.
+async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    session: &mut Session,
+    shared: &Shared,
+) -> std::io::Result<Outcome> {
+    if !session.greeted() {
+        let greeting = session.greeting();
+        stream.write_all(&greeting).await?;
+        stream.flush().await?;
+    }
+    let mut shutdown = shared.shutdown.clone();
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let limit = if session.is_authenticated() {
+            AUTH_TIMEOUT
+        } else {
+            PRE_AUTH_TIMEOUT
+        };
+        let wake = if session.is_idling()
+            && let Some(rx) = session.idle_receiver()
+        {
+            tokio::select! {
+                r = stream.read(&mut buf) => Wake::Read(r),
+                n = rx.recv() => match n {
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => Wake::Timeout,
+                    _ => Wake::Notice,
+                },
+                _ = tokio::time::sleep(limit) => Wake::Timeout,
+                _ = shutdown.changed() => Wake::Shutdown,
+            }
+        } else {
+            tokio::select! {
+                r = stream.read(&mut buf) => Wake::Read(r),
+                _ = tokio::time::sleep(limit) => Wake::Timeout,
+                _ = shutdown.changed() => Wake::Shutdown,
+            }
+        };
+        match wake {
+            Wake::Read(Ok(0)) => return Ok(Outcome::Close),
+            Wake::Read(Ok(n)) => {
+                let (out, outcome) = session.handle_input(&buf[..n]).await;
+                if !out.is_empty() {
+                    stream.write_all(&out).await?;
+                    stream.flush().await?;
+                }
+                if outcome != Outcome::Continue {
+                    return Ok(outcome);
+                }
+            }
+            Wake::Read(Err(e)) => return Err(e),
+            Wake::Notice => {
+                let out = session.handle_idle_notice().await;
+                if !out.is_empty() {
+                    stream.write_all(&out).await?;
+                    stream.flush().await?;
+                }
+            }
+            Wake::Timeout => {
+                stream
+                    .write_all(&session.bye("Autologout; idle for too long"))
+                    .await?;
+                stream.flush().await?;
+                return Ok(Outcome::Close);
+            }
+            Wake::Shutdown => {
+                stream
+                    .write_all(&session.bye("Server shutting down"))
+                    .await?;
+                stream.flush().await?;
+                return Ok(Outcome::Close);
+            }
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! `tidemark serve`: start-up, listeners, accept loops, reload, shutdown.
+
+use crate::cli::ServeArgs;
+use crate::config::{self, Config};
+use crate::error::{Fail, Result};
+use crate::tls::{self, CreatedInfo, ReloadableTls};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tidemark_imap_server::{ServerContext, SessionConfig};
+use tidemark_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+/// How long shutdown waits for open connections to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What every connection handler gets.
+#[allow(dead_code)] // read by the connection handler in net.rs
+pub struct Shared {
+    pub store: Arc<dyn Store>,
+    /// The current TLS acceptor (swapped on SIGHUP): `shared.tls.acceptor()`.
+    pub tls: Arc<ReloadableTls>,
+    pub config: Arc<Config>,
+    /// Becomes `true` when the server is shutting down; handlers should
+    /// say `* BYE` and close: `shared.shutdown.clone().wait_for(|s| *s).await`.
+    pub shutdown: watch::Receiver<bool>,
+    /// What each IMAP session gets (store + session settings from the config).
+    pub imap: Arc<ServerContext>,
+}
+
+impl Shared {
+    /// The context for a new IMAP [`tidemark_imap_server::Session`].
+    pub fn imap_context(&self) -> Arc<ServerContext> {
+        self.imap.clone()
+    }
+}
+
+/// The session settings derived from the configuration.
+pub fn session_config(cfg: &Config) -> SessionConfig {
+    SessionConfig {
+        hostname: cfg.hostname.clone(),
+        allow_plaintext_auth: cfg.auth.allow_plaintext,
+        starttls_available: true,
+        max_literal: cfg.limits.max_literal,
+        max_line: cfg.limits.max_line,
+        auth_failure_delay: cfg.limits.auth_failure_delay,
+    }
+}
+
+/// The kind of a listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    Imap,
+    Imaps,
+}
+
+impl Proto {
+    fn name(self) -> &'static str {
+        match self {
+            Proto::Imap => "imap",
+            Proto::Imaps => "imaps",
+        }
+    }
+}
+
+/// Runs the server until SIGTERM or ctrl-c.
+pub async fn run(args: ServeArgs) -> Result<()> {
+    let cfg = config::resolve(&args)?;
+    if let Some(f) = &cfg.config_file {
+        tracing::info!(file = %f.display(), "read config file");
+    }
+    if !cfg.lmtp_listen.is_empty() {
+        tracing::warn!(
+            addresses = %join(&cfg.lmtp_listen),
+            "LMTP is not implemented yet; the lmtp listen addresses are ignored"
+        );
+    }
+    if cfg.imap_listen.is_empty() && cfg.imaps_listen.is_empty() {
+        return Err(Fail::config(
+            "no IMAP or IMAPS listen address: nothing to serve",
+        ));
+    }
+
+    let data_dir = cfg.data_dir.clone();
+    let created_data_dir = crate::store::create_data_dir(&data_dir)?;
+
+    let dd = data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || crate::store::open_store(&dd))
+        .await
+        .map_err(|e| Fail::runtime(format!("opening the store failed: {e}")))??;
+
+    let (acceptor, tls_info) =
+        tls::load_or_create(&cfg, &data_dir).map_err(|e| Fail::config(e.0))?;
+    let tls = Arc::new(ReloadableTls::new(
+        acceptor,
+        tls_info.cert_path.clone(),
+        tls_info.key_path.clone(),
+    ));
+
+    let mut listeners = Vec::new();
+    for (proto, addrs) in [
+        (Proto::Imap, &cfg.imap_listen),
+        (Proto::Imaps, &cfg.imaps_listen),
+    ] {
+        for addr in addrs {
+            let l = TcpListener::bind(addr).await.map_err(|e| {
+                let hint = match e.kind() {
+                    std::io::ErrorKind::AddrInUse => {
+                        " (another program uses this port; pick another with --imap/--imaps)"
+                    }
+                    std::io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges)",
+                    _ => "",
+                };
+                Fail::runtime(format!(
+                    "cannot listen on {addr} ({}): {e}{hint}",
+                    proto.name()
+                ))
+            })?;
+            let local = l.local_addr().unwrap_or(*addr);
+            listeners.push((proto, local, l));
+        }
+    }
+
+    let accounts = store.list_accounts().await.map(|a| a.len()).unwrap_or(0);
+    if created_data_dir || tls_info.generated {
+        print_first_start(&cfg, &data_dir, created_data_dir, &tls_info, &listeners);
+    } else if accounts == 0 {
+        tracing::warn!(
+            "no accounts yet: create one with `tidemark user add NAME --data-dir {} --password-stdin`",
+            data_dir.display()
+        );
+    }
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let imap = Arc::new(ServerContext {
+        store: store.clone(),
+        config: session_config(&cfg),
+    });
+    let shared = Arc::new(Shared {
+        store,
+        tls: tls.clone(),
+        config: Arc::new(cfg),
+        shutdown: shutdown_rx,
+        imap,
+    });
+
+    // Each connection task holds a clone of `conn_tx`; when all are gone,
+    // `conn_rx.recv()` returns `None`.
+    let (conn_tx, mut conn_rx) = mpsc::channel::<()>(1);
+    let mut accept_tasks = Vec::new();
+    for (proto, local, l) in listeners {
+        tracing::info!("listening on {local} ({})", proto.name());
+        accept_tasks.push(tokio::spawn(accept_loop(
+            l,
+            proto,
+            shared.clone(),
+            conn_tx.clone(),
+        )));
+    }
+    drop(conn_tx);
+    spawn_reload_on_hangup(tls);
+
+    wait_for_stop_signal().await;
+    tracing::info!("shutting down");
+    let _ = shutdown_tx.send(true);
+    for t in &accept_tasks {
+        t.abort();
+    }
+    for t in accept_tasks {
+        let _ = t.await;
+    }
+    drop(shared);
+    match tokio::time::timeout(SHUTDOWN_GRACE, conn_rx.recv()).await {
+        Ok(_) => tracing::info!("stopped"),
+        Err(_) => {
+            tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; stopping anyway")
+        }
+    }
+    Ok(())
+}
+
+async fn accept_loop(l: TcpListener, proto: Proto, shared: Arc<Shared>, conn_tx: mpsc::Sender<()>) {
+    let mut shutdown = shared.shutdown.clone();
+    loop {
+        let accepted = tokio::select! {
+            r = l.accept() => r,
+            _ = shutdown.wait_for(|s| *s) => return,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let guard = conn_tx.clone();
+                tokio::spawn(async move {
+                    crate::net::handle_imap(stream, peer, proto == Proto::Imaps, shared).await;
+                    drop(guard);
+                });
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: don't spin.
+                tracing::warn!("accept failed on {} listener: {e}", proto.name());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+fn spawn_reload_on_hangup(tls: Arc<ReloadableTls>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot install the SIGHUP handler (no TLS reload): {e}");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            let tls = tls.clone();
+            let r = tokio::task::spawn_blocking(move || tls.reload().map(|()| tls)).await;
+            match r {
+                Ok(Ok(tls)) => {
+                    tracing::info!(cert = %tls.cert_path().display(), "SIGHUP: TLS certificate reloaded")
+                }
+                Ok(Err(e)) => {
+                    tracing::error!("SIGHUP: TLS reload failed, keeping the old certificate: {e}")
+                }
+                Err(e) => tracing::error!("SIGHUP: TLS reload failed: {e}"),
+            }
+        }
+    });
+}
+
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!("cannot install the SIGTERM handler: {e}");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+fn join(addrs: &[SocketAddr]) -> String {
+    addrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// An address a local client can connect to (0.0.0.0 → 127.0.0.1).
+fn connectable(a: SocketAddr) -> SocketAddr {
+    let mut a = a;
+    if a.ip().is_unspecified() {
+        a.set_ip(if a.is_ipv4() {
+            [127, 0, 0, 1].into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    a
+}
+
+fn print_first_start(
+    cfg: &Config,
+    data_dir: &Path,
+    created_data_dir: bool,
+    tls_info: &CreatedInfo,
+    listeners: &[(Proto, SocketAddr, TcpListener)],
+) {
+    let dd = data_dir.display();
+    let mut s = String::new();
+    s.push_str("tidemark: first start\n");
+    if created_data_dir {
+        s.push_str(&format!("  created data directory  {dd}\n"));
+        s.push_str(&format!(
+            "  created mail store      {}\n",
+            crate::store::store_dir(data_dir).display()
+        ));
+    }
+    if tls_info.generated {
+        s.push_str(&format!(
+            "  created self-signed TLS certificate {} (for {})\n",
+            tls_info.cert_path.display(),
+            tls_info.names.join(", ")
+        ));
+        s.push_str(&format!(
+            "      and its private key            {} (mode 0600)\n",
+            tls_info.key_path.display()
+        ));
+        s.push_str("      (set [tls] cert and key in the config file to use a real certificate)\n");
+    }
+    s.push_str("\nNext steps:\n");
+    s.push_str(&format!(
+        "  create an account:   printf '%s\\n' 'PASSWORD' | tidemark user add alice --data-dir {dd} --password-stdin\n"
+    ));
+    s.push_str(&format!(
+        "                       (or: tidemark user add alice --data-dir {dd}  to be prompted)\n"
+    ));
+    if let Some((_, a, _)) = listeners.iter().find(|(p, _, _)| *p == Proto::Imaps) {
+        let a = connectable(*a);
+        s.push_str(&format!(
+            "  connect with TLS:    curl -k imaps://{a}/ -u alice:PASSWORD\n"
+        ));
+        s.push_str(&format!(
+            "                       openssl s_client -connect {a} -alpn imap\n"
+        ));
+    }
+    if let Some((_, a, _)) = listeners.iter().find(|(p, _, _)| *p == Proto::Imap) {
+        let a = connectable(*a);
+        s.push_str(&format!(
+            "  connect (STARTTLS):  curl -k --ssl-reqd imap://{a}/ -u alice:PASSWORD\n"
+        ));
+    }
+    if tls_info.self_signed {
+        s.push_str(&format!(
+            "  mail clients must trust {} (or accept it once) because it is self-signed\n",
+            tls_info.cert_path.display()
+        ));
+    }
+    let _ = cfg;
+    print!("{s}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}

@@ -1,0 +1,243 @@
+//! Test harness: runs the real `tidemark` binary on loopback ports in a
+//! temporary data dir.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Path of the binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tidemark")
+}
+
+/// A free loopback port (bound and released; good enough for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind an ephemeral port")
+}
+
+/// A running server. Killed on drop.
+pub struct TestServer {
+    pub dir: tempfile::TempDir,
+    pub imap: SocketAddr,
+    pub imaps: SocketAddr,
+    child: Option<Child>,
+}
+
+impl TestServer {
+    /// Starts a server with one user `alice` / `pass`.
+    pub fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        add_user(dir.path(), "alice", "pass");
+        let mut s = TestServer {
+            dir,
+            imap: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            imaps: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            child: None,
+        };
+        s.spawn();
+        s
+    }
+
+    /// The data dir.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// (Re)starts the process on the same ports and data dir.
+    pub fn spawn(&mut self) {
+        let child = Command::new(bin())
+            .args(["serve", "--data-dir"])
+            .arg(self.dir.path())
+            .args([
+                "--imap",
+                &self.imap.to_string(),
+                "--imaps",
+                &self.imaps.to_string(),
+            ])
+            .env("TIDEMARK_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn tidemark serve");
+        self.child = Some(child);
+        wait_for_port(self.imap, Duration::from_secs(30));
+    }
+
+    /// kill -9.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Kills and reaps a child process when dropped.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Adds a user through the CLI.
+pub fn add_user(dir: &Path, name: &str, password: &str) {
+    let mut child = Command::new(bin())
+        .args(["user", "add", name, "--data-dir"])
+        .arg(dir)
+        .arg("--password-stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn tidemark user add");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write password");
+    let status = child.wait().expect("wait user add");
+    assert!(status.success(), "tidemark user add failed");
+}
+
+/// Waits until something listens on `addr` (bounded).
+pub fn wait_for_port(addr: SocketAddr, limit: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("server did not listen on {addr} within {limit:?}");
+}
+
+/// The repository root (for test data).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A minimal raw IMAP client for tests (blocking, loopback).
+pub struct Client {
+    reader: std::io::BufReader<std::net::TcpStream>,
+    writer: std::net::TcpStream,
+    next: u32,
+}
+
+impl Client {
+    /// Connects and reads the greeting.
+    pub fn connect(addr: SocketAddr) -> std::io::Result<Client> {
+        let s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut c = Client {
+            reader: std::io::BufReader::new(s.try_clone()?),
+            writer: s,
+            next: 1,
+        };
+        let greeting = c.read_response()?;
+        if !greeting.starts_with(b"* OK") {
+            return Err(std::io::Error::other("bad greeting"));
+        }
+        Ok(c)
+    }
+
+    /// Connects and logs in.
+    pub fn login(addr: SocketAddr, user: &str, pass: &str) -> std::io::Result<Client> {
+        let mut c = Client::connect(addr)?;
+        let (ok, _) = c.cmd(&format!("LOGIN {user} {pass}"))?;
+        if !ok {
+            return Err(std::io::Error::other("login failed"));
+        }
+        Ok(c)
+    }
+
+    /// Reads one response with its literals inlined (raw bytes).
+    pub fn read_response(&mut self) -> std::io::Result<Vec<u8>> {
+        use std::io::{BufRead, Read};
+        let mut out = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            let n = self.reader.read_until(b'\n', &mut line)?;
+            if n == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "closed",
+                ));
+            }
+            out.extend_from_slice(&line);
+            let trimmed = line.strip_suffix(b"\r\n").unwrap_or(&line);
+            if let Some(rest) = trimmed.strip_suffix(b"}")
+                && let Some(open) = rest.iter().rposition(|b| *b == b'{')
+                && let Ok(len) = std::str::from_utf8(&rest[open + 1..])
+                    .unwrap_or("x")
+                    .parse::<usize>()
+            {
+                let mut buf = vec![0u8; len];
+                self.reader.read_exact(&mut buf)?;
+                out.extend_from_slice(&buf);
+                continue;
+            }
+            return Ok(out);
+        }
+    }
+
+    /// Sends a command (tag added) and collects responses until the tagged
+    /// one. Returns (tagged OK?, all responses including the tagged one).
+    pub fn cmd(&mut self, command: &str) -> std::io::Result<(bool, Vec<Vec<u8>>)> {
+        self.cmd_bytes(command.as_bytes())
+    }
+
+    /// Like [`Client::cmd`] with raw bytes (may contain `{n+}` literals).
+    pub fn cmd_bytes(&mut self, command: &[u8]) -> std::io::Result<(bool, Vec<Vec<u8>>)> {
+        let tag = format!("t{}", self.next);
+        self.next += 1;
+        let mut line = tag.as_bytes().to_vec();
+        line.push(b' ');
+        line.extend_from_slice(command);
+        line.extend_from_slice(b"\r\n");
+        self.writer.write_all(&line)?;
+        let mut all = Vec::new();
+        loop {
+            let r = self.read_response()?;
+            let done = r.starts_with(format!("{tag} ").as_bytes());
+            let ok = r.starts_with(format!("{tag} OK").as_bytes());
+            all.push(r);
+            if done {
+                return Ok((ok, all));
+            }
+        }
+    }
+
+    /// APPEND with LITERAL+; returns the APPENDUID uid on success.
+    pub fn append(&mut self, mailbox: &str, data: &[u8]) -> std::io::Result<Option<u32>> {
+        let mut c = format!("APPEND {mailbox} {{{}+}}\r\n", data.len()).into_bytes();
+        c.extend_from_slice(data);
+        let (ok, resp) = self.cmd_bytes(&c)?;
+        if !ok {
+            return Ok(None);
+        }
+        let last =
+            String::from_utf8_lossy(resp.last().map(|v| v.as_slice()).unwrap_or(b"")).to_string();
+        let uid = last
+            .split("[APPENDUID ")
+            .nth(1)
+            .and_then(|r| r.split(']').next())
+            .and_then(|r| r.split(' ').nth(1))
+            .and_then(|u| u.parse().ok());
+        Ok(uid)
+    }
+}
