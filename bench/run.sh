@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Side-by-side IMAP benchmark: tidemark vs Dovecot, same machine, same run.
+#
+#   bench/run.sh                 # full run (100,000-message mailbox)
+#   COUNT=10000 bench/run.sh     # quicker run
+#
+# Environment knobs (defaults in brackets):
+#   COUNT [100000]          messages in the big mailbox (populate)
+#   APPEND_COUNT [2000]     messages per append test (1 and CLIENTS clients)
+#   CLIENTS [20]            concurrent clients in the second append test
+#   REPS [10]               timed repetitions for select / fetch-flags (+1 warm-up)
+#   SERVERS ["dovecot tidemark"]   which servers to run (in this order)
+#   DOVECOT_FSYNC ["optimized always"]  Dovecot mail_fsync values to run:
+#                                  optimized (its default) and/or always
+#   DOVECOT_FORMAT [maildir]       Dovecot mailbox formats to run: maildir and/or mdbox
+#   KEEP [0]                1 = keep the temp dir (data, logs) afterwards
+#
+# Only loopback addresses are used. Writes bench/results/latest.json and
+# prints a Markdown table. Needs root only to apt-get install dovecot-imapd
+# and to create the unprivileged 'dovebench' user Dovecot stores mail as.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+COUNT=${COUNT:-100000}
+APPEND_COUNT=${APPEND_COUNT:-2000}
+CLIENTS=${CLIENTS:-20}
+REPS=${REPS:-10}
+SERVERS=${SERVERS:-"dovecot tidemark"}
+DOVECOT_FSYNC=${DOVECOT_FSYNC:-"optimized always"}
+DOVECOT_FORMAT=${DOVECOT_FORMAT:-maildir}
+KEEP=${KEEP:-0}
+BENCH_USER=bench
+BENCH_PASS=benchpass
+BIG=Big
+TIMEOUT=${TIMEOUT:-1500}   # per imap-bench invocation, seconds
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+TMP=$(mktemp -d /tmp/tidemark-bench.XXXXXX)
+chmod 755 "$TMP"
+RESULTS="$TMP/results.jsonl"
+: >"$RESULTS"
+PIDS=()
+
+cleanup() {
+    touch "$TMP/stop-sampler"
+    for p in "${PIDS[@]:-}"; do
+        [ -n "$p" ] && kill "$p" 2>/dev/null || true
+    done
+    sleep 0.5
+    if [ "$KEEP" = 1 ]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_port() { # host:port, up to 30 s
+    local i
+    for i in $(seq 1 300); do
+        if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),1).close()" 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    log "port $1 did not open"; return 1
+}
+
+# ---- memory sampler: peak of summed PSS (and max single-process VmHWM) over a
+# process and its direct children, sampled every 0.5 s until told to stop.
+sample_mem() { # pid outfile
+    local pid=$1 out=$2 peak=0 hwm=0 i p s h
+    for i in $(seq 1 7200); do   # bounded: at most 1 hour
+        [ -e "$TMP/stop-sampler" ] && break
+        [ -d "/proc/$pid" ] || break
+        s=0
+        for p in $pid $(pgrep -P "$pid" || true); do
+            v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+            s=$((s + ${v:-0}))
+            h=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+            [ "${h:-0}" -gt "$hwm" ] && hwm=$h
+        done
+        [ "$s" -gt "$peak" ] && peak=$s
+        echo "$peak $hwm" >"$out"
+        sleep 0.5
+    done
+}
+
+# ---- build -----------------------------------------------------------------
+cd "$ROOT"
+log "building tidemark and imap-bench (release)"
+if cargo metadata --no-deps --format-version 1 2>/dev/null | grep -q '"name":"tidemark-bench"'; then
+    cargo build --release -q -p tidemark-bench
+    BENCH_BIN="$ROOT/target/release/imap-bench"
+else
+    # crates/bench not yet a workspace member: build it standalone.
+    cargo build --release -q --manifest-path crates/bench/Cargo.toml --target-dir "$ROOT/target/bench-standalone"
+    BENCH_BIN="$ROOT/target/bench-standalone/release/imap-bench"
+fi
+case " $SERVERS " in *" tidemark "*) cargo build --release -q -p tidemark ;; esac
+TIDEMARK_BIN="$ROOT/target/release/tidemark"
+
+bench() { # label addr subcommand args...
+    local label=$1 addr=$2 sub=$3; shift 3
+    "$BENCH_BIN" --timeout "$TIMEOUT" "$sub" --addr "$addr" --user "$BENCH_USER" --pass "$BENCH_PASS" --label "$label" "$@" | tee -a "$RESULTS"
+}
+
+run_suite() { # label addr pid datadir
+    local label=$1 addr=$2 pid=$3 dir=$4
+    rm -f "$TMP/stop-sampler"
+    sample_mem "$pid" "$TMP/mem-$label" &
+    local sampler=$!
+    log "$label: populate $COUNT messages (size mix 1-20 KB)"
+    bench "$label" "$addr" populate --mailbox "$BIG" --count "$COUNT" --size-mix
+    log "$label: select / fetch-flags"
+    bench "$label" "$addr" select --mailbox "$BIG" --reps "$REPS" --warmup 1
+    bench "$label" "$addr" fetch-flags --mailbox "$BIG" --reps "$REPS" --warmup 1
+    log "$label: append 1 client"
+    bench "$label" "$addr" append --mailbox Append1 --clients 1 --count "$APPEND_COUNT"
+    log "$label: append $CLIENTS clients"
+    bench "$label" "$addr" append --mailbox "Append$CLIENTS" --clients "$CLIENTS" --count "$APPEND_COUNT"
+    log "$label: append $CLIENTS clients, one mailbox each"
+    bench "$label" "$addr" append --mailbox "Spread" --clients "$CLIENTS" --count "$APPEND_COUNT" --mailbox-per-client
+    sleep 1
+    touch "$TMP/stop-sampler"
+    wait "$sampler" || true
+    local peak hwm
+    read -r peak hwm <"$TMP/mem-$label" || { peak=0; hwm=0; }
+    local own_hwm
+    own_hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    local du
+    du=$(du -sb "$dir" | cut -f1)
+    echo "{\"bench\":\"resources\",\"server\":\"$label\",\"peak_pss_sum_kb\":$peak,\"max_process_vmhwm_kb\":$hwm,\"main_process_vmhwm_kb\":${own_hwm:-0},\"disk_bytes\":$du}" | tee -a "$RESULTS"
+}
+
+# ---- Dovecot ---------------------------------------------------------------
+start_dovecot() { # fsync-mode format -> sets DC_PID DC_ADDR DC_DIR
+    local fsync=$1 format=$2
+    if ! command -v dovecot >/dev/null || [ ! -x /usr/lib/dovecot/imap ]; then
+        log "installing dovecot-imapd"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null
+    fi
+    id dovebench >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin dovebench
+    local uid gid d port
+    uid=$(id -u dovebench); gid=$(id -g dovebench)
+    d="$TMP/dovecot-$format-$fsync"
+    mkdir -p "$d/run" "$d/state" "$d/mail"
+    chown dovebench:dovebench "$d/mail"
+    port=$(free_port)
+    echo "$BENCH_USER:{PLAIN}$BENCH_PASS:$uid:$gid::$d/mail/$BENCH_USER::" >"$d/passwd"
+    chmod 644 "$d/passwd"
+    cat >"$d/dovecot.conf" <<EOF
+# Private benchmark instance; not the system service.
+instance_name = dovebench-$format-$fsync
+base_dir = $d/run
+state_dir = $d/state
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+log_path = $d/dovecot.log
+info_log_path = $d/dovecot.log
+mail_location = $format:$d/mail/%u/$format
+mail_uid = $uid
+mail_gid = $gid
+first_valid_uid = $uid
+last_valid_uid = $uid
+first_valid_gid = $gid
+default_internal_user = dovecot
+default_login_user = dovenull
+# Durability: '$fsync' ('optimized' is Dovecot's default).
+mail_fsync = $fsync
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $d/passwd
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u $d/passwd
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $port
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+protocol imap {
+  # the 20-client append test logs in 20 times from 127.0.0.1
+  mail_max_userip_connections = 100
+}
+EOF
+    dovecot -F -c "$d/dovecot.conf" >"$d/stdout.log" 2>&1 &
+    DC_PID=$!
+    PIDS+=("$DC_PID")
+    wait_port "$port"
+    DC_ADDR="127.0.0.1:$port"
+    DC_DIR="$d/mail"
+    log "dovecot $(dovecot --version) ($format, mail_fsync=$fsync) pid $DC_PID on $DC_ADDR"
+}
+
+stop_pid() { kill "$1" 2>/dev/null || true; for _ in $(seq 1 50); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
+
+# ---- tidemark --------------------------------------------------------------
+start_tidemark() { # -> TM_PID TM_ADDR TM_DIR
+    local d="$TMP/tidemark" p1 p2
+    mkdir -p "$d"
+    echo "$BENCH_PASS" | "$TIDEMARK_BIN" user add "$BENCH_USER" --data-dir "$d" --password-stdin >/dev/null
+    p1=$(free_port); p2=$(free_port)
+    "$TIDEMARK_BIN" serve --data-dir "$d" --imap "127.0.0.1:$p1" --imaps "127.0.0.1:$p2" >"$TMP/tidemark.log" 2>&1 &
+    TM_PID=$!
+    PIDS+=("$TM_PID")
+    wait_port "$p1"
+    TM_ADDR="127.0.0.1:$p1"
+    TM_DIR="$d"
+    log "tidemark pid $TM_PID on $TM_ADDR (data $d)"
+}
+
+T0=$(date +%s)
+for s in $SERVERS; do
+    case $s in
+    dovecot)
+        for fmt in $DOVECOT_FORMAT; do
+            for f in $DOVECOT_FSYNC; do
+                start_dovecot "$f" "$fmt"
+                # "dovecot" = Dovecot's defaults (maildir, mail_fsync=optimized):
+                # the baseline of the ratio column.
+                label=dovecot
+                [ "$fmt" = maildir ] || label="$label-$fmt"
+                [ "$f" = optimized ] || label="$label-fsync-$f"
+                run_suite "$label" "$DC_ADDR" "$DC_PID" "$DC_DIR"
+                stop_pid "$DC_PID"
+            done
+        done
+        ;;
+    tidemark)
+        start_tidemark
+        run_suite tidemark "$TM_ADDR" "$TM_PID" "$TM_DIR"
+        stop_pid "$TM_PID"
+        ;;
+    *) log "unknown server $s"; exit 1 ;;
+    esac
+done
+T1=$(date +%s)
+
+# ---- report ------------------------------------------------------------------
+mkdir -p "$ROOT/bench/results"
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo uncommitted)
+DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)
+python3 "$ROOT/bench/report.py" "$RESULTS" "$ROOT/bench/results/latest.json" \
+    --meta count="$COUNT" append_count="$APPEND_COUNT" clients="$CLIENTS" reps="$REPS" \
+    dovecot_version="$(dovecot --version 2>/dev/null || echo n/a)" \
+    tidemark_commit="$COMMIT${DIRTY:+ (dirty tree)}" \
+    nproc="$(nproc)" cpu="$(lscpu | awk -F: '/Model name/ {gsub(/^ +/,"",$2); print $2; exit}')" \
+    mem="$(free -h | awk '/Mem:/ {print $2}')" kernel="$(uname -r)" \
+    wall_s="$((T1 - T0))" date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    dovecot_fsync="$DOVECOT_FSYNC" dovecot_format="$DOVECOT_FORMAT" \
+    tidemark_durability="SQLite WAL, synchronous=FULL (fsync on every commit)"
+log "done in $((T1 - T0)) s; results in bench/results/latest.json"
