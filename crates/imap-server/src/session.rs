@@ -63,6 +63,20 @@ impl Default for SessionConfig {
 pub struct ServerContext {
     pub store: Arc<dyn Store>,
     pub config: SessionConfig,
+    /// Where password verification runs (bounded memory and CPU).
+    pub(crate) hashing: crate::password::HashPool,
+}
+
+impl ServerContext {
+    /// A context over `store` with `config`.
+    pub fn new(store: Arc<dyn Store>, config: SessionConfig) -> ServerContext {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ServerContext {
+            store,
+            config,
+            hashing: crate::password::HashPool::new(cores),
+        }
+    }
 }
 
 /// Facts about the transport.

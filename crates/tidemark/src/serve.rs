@@ -134,10 +134,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     }
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let imap = Arc::new(ServerContext {
-        store: store.clone(),
-        config: session_config(&cfg),
-    });
+    let imap = Arc::new(ServerContext::new(store.clone(), session_config(&cfg)));
     let shared = Arc::new(Shared {
         store,
         tls: tls.clone(),

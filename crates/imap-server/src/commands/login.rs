@@ -7,7 +7,6 @@
 //! users spend the same hashing time (password::dummy_verify).
 
 use crate::error::CommandError;
-use crate::password;
 use crate::session::{CmdResult, Done, Session};
 use tidemark_imap_proto::{Code, Secret};
 
@@ -59,20 +58,12 @@ pub(crate) async fn authenticate(s: &mut Session, user: &str, pw: &str) -> CmdRe
 }
 
 async fn verify(s: &Session, user: &str, pw: &str) -> bool {
-    if user.is_empty() || user.len() > 255 || pw.len() > 1024 {
-        password::dummy_verify(pw);
-        return false;
-    }
-    let credential = s.ctx.store.credential(user).await.ok().flatten();
-    let pw = pw.to_string();
-    // Hashing is CPU-heavy: keep it off the async workers.
-    tokio::task::spawn_blocking(move || match credential {
-        Some(phc) => password::verify_password(&phc, &pw),
-        None => {
-            password::dummy_verify(&pw);
-            false
-        }
-    })
-    .await
-    .unwrap_or(false)
+    // Implausible names are never looked up, but cost the same time.
+    let plausible = !user.is_empty() && user.len() <= 255;
+    let credential = if plausible {
+        s.ctx.store.credential(user).await.ok().flatten()
+    } else {
+        None
+    };
+    s.ctx.hashing.verify(credential, pw.to_string()).await
 }
