@@ -37,7 +37,8 @@ pub(crate) async fn dispatch(s: &mut Session, cmd: Command) -> CmdResult {
     let tag = cmd.tag;
     match cmd.body {
         C::Capability => capability::run(s),
-        C::Noop | C::Check => noop::run(s),
+        C::Noop => noop::run(s, "NOOP"),
+        C::Check => noop::run(s, "CHECK"),
         C::Logout => logout::run(s),
         C::Id(_) => id::run(s),
         C::Enable(exts) => enable::run(s, exts),

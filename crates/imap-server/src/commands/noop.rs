@@ -3,6 +3,6 @@
 
 use crate::session::{CmdResult, Done, Session};
 
-pub(crate) fn run(_s: &mut Session) -> CmdResult {
-    Ok(Done::ok("NOOP completed"))
+pub(crate) fn run(_s: &mut Session, name: &str) -> CmdResult {
+    Ok(Done::ok(format!("{name} completed")))
 }
