@@ -118,8 +118,7 @@ fn matches(pattern: &str, line: &str, vars: &mut HashMap<String, String>) -> boo
 
 fn run_file(path: &Path) {
     let text = std::fs::read_to_string(path).expect("read transcript");
-    let dir = tempfile::tempdir().expect("tempdir");
-    common::add_user(dir.path(), "alice", "pass");
+    let mut users = Vec::new();
     let mut steps = Vec::new();
     for (no, line) in text.lines().enumerate() {
         let line = line.trim_end();
@@ -129,7 +128,7 @@ fn run_file(path: &Path) {
         if let Some(rest) = line.strip_prefix("@user ") {
             let mut it = rest.split_whitespace();
             let (u, p) = (it.next().unwrap_or(""), it.next().unwrap_or(""));
-            common::add_user(dir.path(), u, p);
+            users.push((u.to_string(), p.to_string()));
             continue;
         }
         let (head, body) = line
@@ -146,19 +145,9 @@ fn run_file(path: &Path) {
         steps.push((no + 1, conn, kind, body.to_string()));
     }
 
-    let imap = std::net::SocketAddr::from(([127, 0, 0, 1], common::free_port()));
-    let imaps = std::net::SocketAddr::from(([127, 0, 0, 1], common::free_port()));
-    let child = std::process::Command::new(common::bin())
-        .args(["serve", "--data-dir"])
-        .arg(dir.path())
-        .args(["--imap", &imap.to_string(), "--imaps", &imaps.to_string()])
-        .env("TIDEMARK_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn server");
     // Killed on drop, also when a step panics.
-    let _guard = common::KillOnDrop(child);
-    common::wait_for_port(imap, Duration::from_secs(30));
+    let server = common::TestServer::start_with_users(&users);
+    let imap = server.imap;
 
     let mut conns: HashMap<usize, Conn> = HashMap::new();
     let mut vars = HashMap::new();

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,14 +11,6 @@ use std::time::{Duration, Instant};
 /// Path of the binary under test.
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_tidemark")
-}
-
-/// A free loopback port (bound and released; good enough for tests).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind an ephemeral port")
 }
 
 /// A running server. Killed on drop.
@@ -32,12 +24,21 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with one user `alice` / `pass`.
     pub fn start() -> TestServer {
+        TestServer::start_with_users(&[])
+    }
+
+    /// Starts a server with `alice` / `pass` plus the given users.
+    pub fn start_with_users(users: &[(String, String)]) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         add_user(dir.path(), "alice", "pass");
+        for (u, p) in users {
+            add_user(dir.path(), u, p);
+        }
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
         let mut s = TestServer {
             dir,
-            imap: SocketAddr::from(([127, 0, 0, 1], free_port())),
-            imaps: SocketAddr::from(([127, 0, 0, 1], free_port())),
+            imap: any,
+            imaps: any,
             child: None,
         };
         s.spawn();
@@ -49,9 +50,12 @@ impl TestServer {
         self.dir.path()
     }
 
-    /// (Re)starts the process on the same ports and data dir.
+    /// (Re)starts the process on the same data dir. The first start binds
+    /// port 0 and learns the ports from the server's log, so parallel tests
+    /// never race for a port; restarts reuse them.
     pub fn spawn(&mut self) {
-        let child = Command::new(bin())
+        use std::io::BufRead;
+        let mut child = Command::new(bin())
             .args(["serve", "--data-dir"])
             .arg(self.dir.path())
             .args([
@@ -60,12 +64,44 @@ impl TestServer {
                 "--imaps",
                 &self.imaps.to_string(),
             ])
-            .env("TIDEMARK_LOG", "warn")
+            .env("TIDEMARK_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn tidemark serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(rest.to_string());
+                } else if line.contains("WARN") || line.contains("ERROR") {
+                    eprintln!("server: {line}");
+                }
+            }
+        });
         self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (mut imap, mut imaps) = (None, None);
+        while imap.is_none() || imaps.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = rx
+                .recv_timeout(left)
+                .expect("server did not report its listeners within 30 s");
+            let mut parts = line.split_whitespace();
+            let addr: SocketAddr = parts
+                .next()
+                .and_then(|a| a.parse().ok())
+                .expect("listen address");
+            match parts.next() {
+                Some("(imap)") => imap = Some(addr),
+                Some("(imaps)") => imaps = Some(addr),
+                _ => {}
+            }
+        }
+        self.imap = imap.expect("imap address");
+        self.imaps = imaps.expect("imaps address");
         wait_for_port(self.imap, Duration::from_secs(30));
     }
 
@@ -81,16 +117,6 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.kill9();
-    }
-}
-
-/// Kills and reaps a child process when dropped.
-pub struct KillOnDrop(pub Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 
