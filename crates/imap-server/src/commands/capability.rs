@@ -7,7 +7,10 @@ use tidemark_imap_proto::{Data, Response};
 
 /// The current capability list.
 pub(crate) fn list(s: &Session) -> Vec<String> {
-    let mut caps: Vec<String> = vec!["IMAP4rev2".into(), "IMAP4rev1".into()];
+    // IMAP4rev2 is not advertised yet: it implies ESEARCH, SEARCHRES and
+    // BINARY, which arrive with the SEARCH and MIME work. `ENABLE IMAP4rev2`
+    // is still honoured (UTF-8 names, rev2 SELECT data).
+    let mut caps: Vec<String> = vec!["IMAP4rev1".into()];
     let authed = s.is_authenticated();
     if !authed {
         if s.ctx.config.starttls_available && !s.conn.tls {
