@@ -1,7 +1,7 @@
 //! Message-level mutations (run on the writer thread, inside a savepoint).
 
 use crate::db::{Db, now_unix};
-use crate::read::{META_COLS, encode_keywords, meta_from_row};
+use crate::read::{encode_keywords, metas_in};
 use rusqlite::{Connection, OptionalExtension, params};
 use tidemark_store::{
     AppendOutcome, ChangeNotice, CopyOutcome, ExpungeOutcome, FlagUpdate, MailboxId, MessageMeta,
@@ -133,25 +133,6 @@ pub(crate) fn append(
         uid_validity: UidValidity(row.uidvalidity),
         uids,
     })
-}
-
-/// Metadata of the messages in `uids`, ascending.
-fn metas_in(conn: &Connection, mailbox: MailboxId, uids: &UidSet) -> StoreResult<Vec<MessageMeta>> {
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT {META_COLS} FROM messages WHERE mailbox_id=?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid"
-        ))
-        .db()?;
-    let mut out = Vec::new();
-    for &(lo, hi) in uids.ranges() {
-        let rows = stmt
-            .query_map(params![mailbox.0 as i64, lo, hi], meta_from_row)
-            .db()?;
-        for m in rows {
-            out.push(m.db()?);
-        }
-    }
-    Ok(out)
 }
 
 pub(crate) fn store_flags(

@@ -127,6 +127,16 @@ pub(crate) fn fetch_meta(
     uids: &UidSet,
 ) -> StoreResult<Vec<MessageMeta>> {
     status(conn, mailbox)?;
+    metas_in(conn, mailbox, uids)
+}
+
+/// Metadata of the messages in `uids`, ascending: one indexed range query
+/// per range (also used inside write transactions).
+pub(crate) fn metas_in(
+    conn: &Connection,
+    mailbox: MailboxId,
+    uids: &UidSet,
+) -> StoreResult<Vec<MessageMeta>> {
     let mut stmt = conn
         .prepare_cached(&format!(
             "SELECT {META_COLS} FROM messages WHERE mailbox_id=?1 AND uid BETWEEN ?2 AND ?3 ORDER BY uid"

@@ -3,29 +3,8 @@
 
 mod common;
 
-use common::TestServer;
+use common::{TestServer, require};
 use std::process::Command;
-
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
-/// In CI every client must be there (.ci/run installs them); elsewhere a
-/// missing tool is reported loudly and the test skipped.
-fn require(tool: &str) -> bool {
-    if have(tool) {
-        return true;
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("{tool} is not installed, but CI must have it (see .ci/run)");
-    }
-    eprintln!("SKIPPED: {tool} is not installed");
-    false
-}
 
 fn cert(server: &TestServer) -> String {
     server
@@ -41,21 +20,12 @@ fn python_imaplib_every_command() {
         return;
     }
     let server = TestServer::start();
-    let script = common::repo_root().join("tests/clients/imaplib_all.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(server.imap.port().to_string())
-        .arg(server.imaps.port().to_string())
-        .arg(cert(&server))
-        .output()
-        .expect("run python3");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "imaplib script failed:\n{text}");
-    assert!(text.contains("all checks passed"), "{text}");
+    let args = [
+        server.imap.port().to_string(),
+        server.imaps.port().to_string(),
+        cert(&server),
+    ];
+    common::run_script("imaplib_all.py", &args, "all checks passed");
 }
 
 #[test]
@@ -65,22 +35,13 @@ fn mbsync_two_way() {
     }
     let server = TestServer::start();
     let work = tempfile::tempdir().expect("tempdir");
-    let script = common::repo_root().join("tests/clients/mbsync_twoway.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .arg(server.imaps.port().to_string())
-        .arg(server.imap.port().to_string())
-        .arg(cert(&server))
-        .arg(work.path())
-        .output()
-        .expect("run python3");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "mbsync script failed:\n{text}");
-    assert!(text.contains("two-way sync passed"), "{text}");
+    let args = [
+        server.imaps.port().to_string(),
+        server.imap.port().to_string(),
+        cert(&server),
+        work.path().to_string_lossy().to_string(),
+    ];
+    common::run_script("mbsync_twoway.py", &args, "two-way sync passed");
 }
 
 #[test]

@@ -267,3 +267,42 @@ impl Client {
         Ok(uid)
     }
 }
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// In CI every client must be there (.ci/run installs them); elsewhere a
+/// missing tool is reported loudly and the test skipped.
+pub fn require(tool: &str) -> bool {
+    if have(tool) {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{tool} is not installed, but CI must have it (see .ci/run)");
+    }
+    eprintln!("SKIPPED: {tool} is not installed");
+    false
+}
+
+/// Runs `tests/clients/<script>` with python3 and `args`, and expects it to
+/// succeed and print `marker`. The scripts bound every client run with a
+/// subprocess timeout.
+pub fn run_script(script: &str, args: &[String], marker: &str) {
+    let out = Command::new("python3")
+        .arg(repo_root().join("tests/clients").join(script))
+        .args(args)
+        .output()
+        .expect("run python3");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{script} failed:\n{text}");
+    assert!(text.contains(marker), "{text}");
+}
