@@ -13,6 +13,10 @@
 #   DOVECOT_FSYNC ["optimized always"]  Dovecot mail_fsync values to run:
 #                                  optimized (its default) and/or always
 #   DOVECOT_FORMAT [maildir]       Dovecot mailbox formats to run: maildir and/or mdbox
+#   SUITES ["core mime"]    core = populate/select/fetch-flags/append;
+#                           mime = FETCH 1:1000 (ENVELOPE BODYSTRUCTURE),
+#                           FETCH 1:1000 (BODY.PEEK[HEADER.FIELDS (From Subject Date)]),
+#                           FETCH of part 2 (a 10 MiB attachment), peak memory
 #   KEEP [0]                1 = keep the temp dir (data, logs) afterwards
 #
 # Only loopback addresses are used. Writes bench/results/latest.json and
@@ -29,6 +33,7 @@ SERVERS=${SERVERS:-"dovecot tidemark"}
 DOVECOT_FSYNC=${DOVECOT_FSYNC:-"optimized always"}
 DOVECOT_FORMAT=${DOVECOT_FORMAT:-maildir}
 KEEP=${KEEP:-0}
+SUITES=${SUITES:-"core mime"}
 BENCH_USER=bench
 BENCH_PASS=benchpass
 BIG=Big
@@ -102,8 +107,34 @@ bench() { # label addr subcommand args...
     "$BENCH_BIN" --timeout "$TIMEOUT" "$sub" --addr "$addr" --user "$BENCH_USER" --pass "$BENCH_PASS" --label "$label" "$@" | tee -a "$RESULTS"
 }
 
+# The MIME suite: structure items over 1,000 varied messages and one part of
+# a 10 MiB attachment, with the peak memory of the suite alone.
+run_mime_suite() { # label addr pid
+    local label=$1 addr=$2 pid=$3
+    rm -f "$TMP/stop-sampler"
+    sample_mem "$pid" "$TMP/mime-mem-$label" &
+    local sampler=$!
+    log "$label: MIME suite"
+    bench "$label" "$addr" populate --mailbox Mime --count 1000 --size-mix --seed 7
+    bench "$label" "$addr" fetch --mailbox Mime --name fetch-structure --reps "$REPS" \
+        --command "FETCH 1:1000 (ENVELOPE BODYSTRUCTURE)"
+    bench "$label" "$addr" fetch --mailbox Mime --name fetch-header-fields --reps "$REPS" \
+        --command "FETCH 1:1000 (BODY.PEEK[HEADER.FIELDS (From Subject Date)])"
+    bench "$label" "$addr" append-big --mailbox Big10 --size-mb 10
+    bench "$label" "$addr" fetch --mailbox Big10 --name fetch-part-10mb --reps "$REPS" \
+        --command "FETCH 1 (BODY.PEEK[2])"
+    sleep 1
+    touch "$TMP/stop-sampler"
+    wait "$sampler" || true
+    local peak hwm
+    read -r peak hwm <"$TMP/mime-mem-$label" || { peak=0; hwm=0; }
+    echo "{\"bench\":\"mime-resources\",\"server\":\"$label\",\"peak_pss_sum_kb\":$peak,\"max_process_vmhwm_kb\":$hwm}" | tee -a "$RESULTS"
+}
+
 run_suite() { # label addr pid datadir
     local label=$1 addr=$2 pid=$3 dir=$4
+    case " $SUITES " in *" mime "*) run_mime_suite "$label" "$addr" "$pid" ;; esac
+    case " $SUITES " in *" core "*) ;; *) return 0 ;; esac
     rm -f "$TMP/stop-sampler"
     sample_mem "$pid" "$TMP/mem-$label" &
     local sampler=$!

@@ -90,6 +90,34 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         warmup: usize,
     },
+    /// Time any FETCH command on the mailbox (e.g. `FETCH 1:1000 (ENVELOPE
+    /// BODYSTRUCTURE)`).
+    Fetch {
+        #[command(flatten)]
+        conn: Conn,
+        #[arg(long)]
+        mailbox: String,
+        /// The command, without tag.
+        #[arg(long)]
+        command: String,
+        /// Name of the benchmark in the JSON output.
+        #[arg(long, default_value = "fetch")]
+        name: String,
+        #[arg(long, default_value_t = 10)]
+        reps: usize,
+        #[arg(long, default_value_t = 1)]
+        warmup: usize,
+    },
+    /// APPEND one multipart message: a short text part and a base64
+    /// attachment of `size_mb` MiB (part 2), for section-fetch benchmarks.
+    AppendBig {
+        #[command(flatten)]
+        conn: Conn,
+        #[arg(long)]
+        mailbox: String,
+        #[arg(long, default_value_t = 10)]
+        size_mb: usize,
+    },
     /// `clients` concurrent connections APPEND `count` ~4 KiB messages in
     /// total, one at a time each (waiting for every tagged OK).
     Append {
@@ -394,6 +422,17 @@ async fn select(conn: &Conn, mailbox: &str, reps: usize, warmup: usize) -> io::R
 }
 
 async fn fetch_flags(conn: &Conn, mailbox: &str, reps: usize, warmup: usize) -> io::Result<()> {
+    timed_fetch(conn, mailbox, "UID FETCH 1:* (UID FLAGS)", "fetch-flags", reps, warmup).await
+}
+
+async fn timed_fetch(
+    conn: &Conn,
+    mailbox: &str,
+    command: &str,
+    name: &str,
+    reps: usize,
+    warmup: usize,
+) -> io::Result<()> {
     let mut c = Client::login(&conn.addr, &conn.user, &conn.pass, "f").await?;
     let r = c
         .command(&format!("SELECT {}", client::quote(mailbox)), true)
@@ -407,10 +446,10 @@ async fn fetch_flags(conn: &Conn, mailbox: &str, reps: usize, warmup: usize) -> 
     let mut bytes = 0;
     for i in 0..warmup + reps {
         let t = Instant::now();
-        let r = c.command("UID FETCH 1:* (UID FLAGS)", false).await?;
+        let r = c.command(command, false).await?;
         let d = t.elapsed();
         if !r.ok() {
-            return Err(err(format!("UID FETCH failed: {}", r.tagged)));
+            return Err(err(format!("{command} failed: {}", r.tagged)));
         }
         fetched = r.untagged;
         bytes = r.bytes;
@@ -422,7 +461,8 @@ async fn fetch_flags(conn: &Conn, mailbox: &str, reps: usize, warmup: usize) -> 
     let samples = jlist(&times);
     let s = stats(times);
     emit(&[
-        ("bench", jstr("fetch-flags")),
+        ("bench", jstr(name)),
+        ("command", jstr(command)),
         ("server", jstr(&conn.label)),
         ("mailbox", jstr(mailbox)),
         ("reps", s.n.to_string()),
@@ -438,13 +478,57 @@ async fn fetch_flags(conn: &Conn, mailbox: &str, reps: usize, warmup: usize) -> 
         ("samples_ms", samples.clone()),
     ]);
     eprintln!(
-        "{}: UID FETCH 1:* (UID FLAGS) on {mailbox}: {fetched} responses, {:.1} MB, median {:.1} ms, p90 {:.1} ms (n={})",
+        "{}: {command} on {mailbox}: {fetched} responses, {:.1} MB, median {:.1} ms, p90 {:.1} ms (n={})",
         conn.label,
         bytes as f64 / 1e6,
         s.median,
         s.p90,
         s.n
     );
+    Ok(())
+}
+
+/// A multipart/mixed message whose part 2 is a base64 attachment of about
+/// `size_mb` MiB (76-character lines).
+fn big_message(size_mb: usize) -> Vec<u8> {
+    let mut m = b"From: bench@example.org\r\nTo: alice@example.org\r\nSubject: big attachment\r\n\
+Date: Thu, 26 Nov 2026 10:00:00 +0000\r\nMessage-ID: <big@example.org>\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n--b0\r\n\
+Content-Type: text/plain; charset=us-ascii\r\n\r\nSee the attachment.\r\n--b0\r\n\
+Content-Type: application/octet-stream; name=\"data.bin\"\r\n\
+Content-Disposition: attachment; filename=\"data.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        .to_vec();
+    const LINE: &[u8] = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
+    for _ in 0..(size_mb * 1024 * 1024 / LINE.len()).max(1) {
+        m.extend_from_slice(LINE);
+    }
+    m.extend_from_slice(b"--b0--\r\n");
+    m
+}
+
+async fn append_big(conn: &Conn, mailbox: &str, size_mb: usize) -> io::Result<()> {
+    let mut c = Client::login(&conn.addr, &conn.user, &conn.pass, "b").await?;
+    let msg = big_message(size_mb);
+    // The mailbox may exist already; a failed CREATE is fine.
+    let _ = c.command(&format!("CREATE {}", client::quote(mailbox)), false).await?;
+    let t = Instant::now();
+    let literal_plus = c.has_cap("LITERAL+");
+    let r = c
+        .append(mailbox, &[(String::new(), msg.clone())], literal_plus)
+        .await?;
+    if !r.ok() {
+        return Err(err(format!("APPEND failed: {}", r.tagged)));
+    }
+    let d = t.elapsed();
+    let _ = c.command("LOGOUT", false).await;
+    emit(&[
+        ("bench", jstr("append-big")),
+        ("server", jstr(&conn.label)),
+        ("mailbox", jstr(mailbox)),
+        ("bytes", msg.len().to_string()),
+        ("ms", jnum(ms(d))),
+    ]);
+    eprintln!("{}: appended {} bytes in {:.1} ms", conn.label, msg.len(), ms(d));
     Ok(())
 }
 
@@ -561,6 +645,19 @@ async fn run(cmd: Cmd) -> io::Result<()> {
             reps,
             warmup,
         } => fetch_flags(&conn, &mailbox, reps, warmup).await,
+        Cmd::Fetch {
+            conn,
+            mailbox,
+            command,
+            name,
+            reps,
+            warmup,
+        } => timed_fetch(&conn, &mailbox, &command, &name, reps, warmup).await,
+        Cmd::AppendBig {
+            conn,
+            mailbox,
+            size_mb,
+        } => append_big(&conn, &mailbox, size_mb).await,
         Cmd::Append {
             conn,
             mailbox,
