@@ -34,6 +34,7 @@ fn new_message(data: Bytes) -> NewMessage {
         data,
         flags: Flags::new(),
         internal_date: None,
+        structure: Bytes::new(),
     }
 }
 

@@ -128,7 +128,8 @@ fn prepare(messages: Vec<NewMessage>) -> StoreResult<Vec<Prepared>> {
     messages
         .into_iter()
         .map(|msg| {
-            if msg.data.len() > MAX_MESSAGE_SIZE {
+            // Bytes and structure share one row, which SQLite bounds too.
+            if msg.data.len().saturating_add(msg.structure.len()) > MAX_MESSAGE_SIZE {
                 return Err(StoreError::TooBig);
             }
             check_keywords(&msg.flags)?;
@@ -201,6 +202,24 @@ impl Account for SqliteAccount {
 
     async fn read_message(&self, mailbox: MailboxId, uid: Uid) -> StoreResult<Bytes> {
         self.read(move |c| read::read_message(c, mailbox, uid))
+            .await
+            .map(Bytes::from)
+    }
+
+    async fn read_structure(&self, mailbox: MailboxId, uid: Uid) -> StoreResult<Bytes> {
+        self.read(move |c| read::read_structure(c, mailbox, uid))
+            .await
+            .map(Bytes::from)
+    }
+
+    async fn read_range(
+        &self,
+        mailbox: MailboxId,
+        uid: Uid,
+        offset: u64,
+        len: u64,
+    ) -> StoreResult<Bytes> {
+        self.read(move |c| read::read_range(c, mailbox, uid, offset, len))
             .await
             .map(Bytes::from)
     }

@@ -58,27 +58,47 @@ fn alloc_uids(conn: &Connection, id: MailboxId, row: &MailboxRow, n: usize) -> S
     Ok(row.uidnext as u32)
 }
 
-/// Finds or stores the blob with these bytes; returns its id.
-fn put_blob(conn: &Connection, sha256: &[u8; 32], data: &[u8]) -> StoreResult<i64> {
-    let existing: Option<(i64, i64)> = conn
-        .prepare_cached("SELECT id, size FROM blobs WHERE sha256=?1")
+/// Finds or stores the blob with these bytes; returns its id. The structure
+/// belongs to the bytes: an existing blob keeps its structure unless it has
+/// none, in which case it takes this one.
+fn put_blob(
+    conn: &Connection,
+    sha256: &[u8; 32],
+    data: &[u8],
+    structure: &[u8],
+) -> StoreResult<i64> {
+    let existing: Option<(i64, i64, bool)> = conn
+        .prepare_cached(
+            "SELECT id, size, structure IS NULL OR length(structure) = 0 FROM blobs WHERE sha256=?1",
+        )
         .db()?
-        .query_row([&sha256[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([&sha256[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
         .db()?;
-    if let Some((id, size)) = existing {
+    if let Some((id, size, no_structure)) = existing {
         if size != data.len() as i64 {
             return Err(StoreError::Internal(
                 "SHA-256 collision between stored messages".into(),
             ));
         }
+        if no_structure && !structure.is_empty() {
+            conn.prepare_cached("UPDATE blobs SET structure=?2 WHERE id=?1")
+                .db()?
+                .execute(params![id, structure])
+                .db()?;
+        }
         return Ok(id);
     }
+    // An empty structure is stored as NULL: one spelling of "none".
+    let structure = (!structure.is_empty()).then_some(structure);
     conn.prepare_cached(
-        "INSERT INTO blobs(sha256, size, refcount, data) VALUES(?1, ?2, 0, ?3) RETURNING id",
+        "INSERT INTO blobs(sha256, size, refcount, structure, data) VALUES(?1, ?2, 0, ?3, ?4) RETURNING id",
     )
     .db()?
-    .query_row(params![&sha256[..], data.len() as i64, data], |r| r.get(0))
+    .query_row(
+        params![&sha256[..], data.len() as i64, structure, data],
+        |r| r.get(0),
+    )
     .db()
 }
 
@@ -105,7 +125,7 @@ pub(crate) fn append(
     let mut uids = Vec::with_capacity(messages.len());
     for (i, p) in messages.into_iter().enumerate() {
         let uid = first + i as u32;
-        let blob = put_blob(conn, &p.sha256, &p.msg.data)?;
+        let blob = put_blob(conn, &p.sha256, &p.msg.data, &p.msg.structure)?;
         let (date, tz) = match p.msg.internal_date {
             Some(d) => (d.unix, d.offset_minutes as i64),
             None => (now, 0),

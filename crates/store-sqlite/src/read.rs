@@ -177,6 +177,73 @@ pub(crate) fn read_message(
     }
 }
 
+/// The structure stored with a message's bytes (empty when none).
+pub(crate) fn read_structure(
+    conn: &Connection,
+    mailbox: MailboxId,
+    uid: Uid,
+) -> StoreResult<Vec<u8>> {
+    let structure: Option<Option<Vec<u8>>> = conn
+        .prepare_cached(
+            "SELECT b.structure FROM messages m JOIN blobs b ON b.id = m.blob_id
+             WHERE m.mailbox_id=?1 AND m.uid=?2",
+        )
+        .db()?
+        .query_row(params![mailbox.0 as i64, uid.0], |r| r.get(0))
+        .optional()
+        .db()?;
+    match structure {
+        Some(s) => Ok(s.unwrap_or_default()),
+        None => {
+            status(conn, mailbox)?;
+            Err(StoreError::Expunged)
+        }
+    }
+}
+
+/// Bytes `[offset, min(offset + len, size))` of a message, read with
+/// incremental BLOB I/O: only the pages holding the range are copied, never
+/// the whole message.
+pub(crate) fn read_range(
+    conn: &Connection,
+    mailbox: MailboxId,
+    uid: Uid,
+    offset: u64,
+    len: u64,
+) -> StoreResult<Vec<u8>> {
+    let row: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT blob_id, size FROM messages WHERE mailbox_id=?1 AND uid=?2")
+        .db()?
+        .query_row(params![mailbox.0 as i64, uid.0], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .db()?;
+    let Some((blob_id, size)) = row else {
+        status(conn, mailbox)?;
+        return Err(StoreError::Expunged);
+    };
+    let (start, end) = tidemark_store::clamp_range(size.max(0) as u64, offset, len);
+    if start == end {
+        return Ok(Vec::new());
+    }
+    let (Ok(start), Ok(end)) = (usize::try_from(start), usize::try_from(end)) else {
+        return Err(StoreError::TooBig);
+    };
+    let blob = conn
+        .blob_open("main", "blobs", "data", blob_id, true)
+        .db()?;
+    if blob.len() as i64 != size {
+        return Err(StoreError::Internal(format!(
+            "blob {blob_id} holds {} bytes, message says {size}",
+            blob.len()
+        )));
+    }
+    let mut buf = vec![0u8; end - start];
+    blob.read_at_exact(&mut buf, start).db()?;
+    Ok(buf)
+}
+
 pub(crate) fn changes_since(
     conn: &Connection,
     mailbox: MailboxId,

@@ -11,6 +11,7 @@ fn msg(body: &str, flags: Flags) -> NewMessage {
         data: Bytes::from(format!("Subject: t\r\n\r\n{body}\r\n")),
         flags,
         internal_date: None,
+        structure: Bytes::new(),
     }
 }
 

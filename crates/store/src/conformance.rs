@@ -12,6 +12,7 @@
 mod cases;
 mod mail;
 mod model;
+mod parts;
 
 use crate::*;
 use std::future::Future;
@@ -68,6 +69,7 @@ pub(crate) fn message(body: &str, flags: Flags) -> NewMessage {
         )),
         flags,
         internal_date: None,
+        structure: bytes::Bytes::new(),
     }
 }
 

@@ -31,6 +31,15 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use std::sync::Arc;
 
+/// The part of `[offset, offset + len)` inside a message of `size` bytes, as
+/// `(start, end)` with `start <= end <= size` (empty when `offset >= size`
+/// or `len == 0`). Never overflows.
+pub fn clamp_range(size: u64, offset: u64, len: u64) -> (u64, u64) {
+    let start = offset.min(size);
+    let end = offset.saturating_add(len).min(size).max(start);
+    (start, end)
+}
+
 /// A whole mail store: the set of accounts.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -92,6 +101,43 @@ pub trait Account: Send + Sync + 'static {
     async fn fetch_meta(&self, mailbox: MailboxId, uids: &UidSet) -> StoreResult<Vec<MessageMeta>>;
     /// The full bytes of one message.
     async fn read_message(&self, mailbox: MailboxId, uid: Uid) -> StoreResult<Bytes>;
+    /// The structure stored with one message's bytes ([`NewMessage::structure`]);
+    /// empty when none was stored. Errors like [`Account::read_message`]
+    /// (`Expunged` for a UID that does not exist).
+    ///
+    /// The structure belongs to the bytes, so COPY and MOVE keep it and
+    /// messages with identical bytes share it: the first non-empty structure
+    /// given for some bytes is kept (a later empty or different one is
+    /// ignored) for as long as any message has those bytes.
+    ///
+    /// The default implementation stores no structures: it checks that the
+    /// message exists and answers empty. Backends override it.
+    async fn read_structure(&self, mailbox: MailboxId, uid: Uid) -> StoreResult<Bytes> {
+        let found = self.fetch_meta(mailbox, &UidSet::from_uids([uid])).await?;
+        if found.is_empty() {
+            Err(StoreError::Expunged)
+        } else {
+            Ok(Bytes::new())
+        }
+    }
+    /// The bytes `[offset, min(offset + len, size))` of one message: empty
+    /// when `offset >= size` or `len == 0`. Errors like
+    /// [`Account::read_message`].
+    ///
+    /// Backends read only the requested range (a 1 MB slice of a 50 MB
+    /// message must not load 50 MB); the default implementation is correct
+    /// but reads the whole message.
+    async fn read_range(
+        &self,
+        mailbox: MailboxId,
+        uid: Uid,
+        offset: u64,
+        len: u64,
+    ) -> StoreResult<Bytes> {
+        let data = self.read_message(mailbox, uid).await?;
+        let (start, end) = clamp_range(data.len() as u64, offset, len);
+        Ok(data.slice(start as usize..end as usize))
+    }
 
     /// Appends messages atomically (all or none; MULTIAPPEND).
     async fn append(

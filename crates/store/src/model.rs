@@ -264,6 +264,11 @@ pub struct NewMessage {
     pub flags: Flags,
     /// `None` means "now".
     pub internal_date: Option<InternalDate>,
+    /// The parsed MIME structure of `data`, computed by the caller at
+    /// delivery; opaque to the store, may be empty ("none"). It belongs to
+    /// the bytes: messages with identical `data` share one stored structure
+    /// (see [`crate::Account::read_structure`]).
+    pub structure: Bytes,
 }
 
 /// Result of an append.

@@ -34,6 +34,7 @@ pub(crate) async fn run(
             data: Bytes::from(m.data),
             flags: flags_from_wire(&m.flags)?,
             internal_date,
+            structure: Bytes::new(),
         });
     }
     let out = account

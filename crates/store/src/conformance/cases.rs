@@ -1,6 +1,7 @@
 //! Rule-by-rule conformance cases.
 
 use super::mail::*;
+use super::parts::*;
 use super::{Case, CaseFuture, account, expect_err, flags, mailbox, message, names, ok};
 use crate::*;
 use SystemFlag::{Flagged, Seen};
@@ -43,6 +44,8 @@ cases!(
     change_feed,
     concurrent_appends,
     account_isolation,
+    structure_round_trip,
+    read_range_edges,
 );
 
 async fn accounts<S: Store>(store: &S) {

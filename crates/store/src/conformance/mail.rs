@@ -83,6 +83,7 @@ pub(super) async fn append_uids_and_status<S: Store>(store: &S) {
         data: bytes::Bytes::from_static(b"\0\xff\r\n\x80binary"),
         flags: Flags::new(),
         internal_date: None,
+        structure: bytes::Bytes::new(),
     };
     let out = ok(
         acc.append(inbox.id, vec![bin.clone()]).await,

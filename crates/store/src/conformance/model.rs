@@ -52,6 +52,15 @@ impl Rng {
     }
 }
 
+/// The structure the model stores with some bytes: a function of the bytes,
+/// as the session's parse is, so deduplicated messages agree.
+fn structure_of(data: &[u8]) -> Bytes {
+    let sum = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
+    Bytes::from(format!("structure {} {sum:016x}", data.len()))
+}
+
 #[derive(Clone)]
 struct MMsg {
     flags: Flags,
@@ -298,8 +307,10 @@ impl Model {
                 unix: 1_500_000_000 + self.rng.below(1 << 28) as i64,
                 offset_minutes: (self.rng.below(1500) as i16) - 750,
             };
+            let data = Bytes::from(body);
             msgs.push(NewMessage {
-                data: Bytes::from(body),
+                structure: structure_of(&data),
+                data,
                 flags: self.random_flags(),
                 internal_date: Some(date),
             });
@@ -570,9 +581,41 @@ impl Model {
         let uid = 1 + self.rng.below(self.boxes[&name].uid_next as u64) as u32;
         let what = format!("read {name} {uid}");
         let got = acc.read_message(id, Uid(uid)).await;
+        let structure = acc.read_structure(id, Uid(uid)).await;
+        let size = self.boxes[&name]
+            .msgs
+            .get(&uid)
+            .map_or(100, |m| m.data.len() as u64);
+        // A side generator, so the main sequence of operations (and with it
+        // every seed's history) is the same as before ranges were checked.
+        let mut side = Rng(self.rng.0.rotate_left(17) ^ (uid as u64) | 1);
+        let offset = side.below(size + 10);
+        let len = if side.chance(10) {
+            u64::MAX
+        } else {
+            side.below(size + 10)
+        };
+        let range = acc.read_range(id, Uid(uid), offset, len).await;
         match self.boxes[&name].msgs.get(&uid) {
-            Some(m) => assert_eq!(ok(got, &what), m.data, "{what}: bytes"),
-            None => check(&got, &Expect::<()>::Err(StoreError::Expunged), &what),
+            Some(m) => {
+                assert_eq!(ok(got, &what), m.data, "{what}: bytes");
+                assert_eq!(
+                    ok(structure, &what),
+                    structure_of(&m.data),
+                    "{what}: structure"
+                );
+                let (a, b) = clamp_range(size, offset, len);
+                assert_eq!(
+                    ok(range, &what),
+                    m.data.slice(a as usize..b as usize),
+                    "{what}: range {offset} +{len}"
+                );
+            }
+            None => {
+                check(&got, &Expect::<()>::Err(StoreError::Expunged), &what);
+                check(&structure, &Expect::<()>::Err(StoreError::Expunged), &what);
+                check(&range, &Expect::<()>::Err(StoreError::Expunged), &what);
+            }
         }
         what
     }
