@@ -39,6 +39,7 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
         "LIST-STATUS",
         "STATUS=SIZE",
         "CHILDREN",
+        "ESEARCH",
     ] {
         caps.push(c.into());
     }

@@ -20,6 +20,7 @@ pub(crate) mod logout;
 pub(crate) mod namespace;
 pub(crate) mod noop;
 pub(crate) mod rename;
+pub(crate) mod search;
 pub(crate) mod select;
 pub(crate) mod starttls;
 pub(crate) mod status;
@@ -84,6 +85,7 @@ pub(crate) async fn dispatch(s: &mut Session, cmd: Command) -> CmdResult {
         C::Copy { mode, set, mailbox } => copy::run(s, mode, set, mailbox, false).await,
         C::Move { mode, set, mailbox } => copy::run(s, mode, set, mailbox, true).await,
         C::Idle => idle::start(s, tag),
+        C::Search(search) => search::run(s, &tag, search).await,
         other => Err(CommandError::bad(
             Some(Code::Cannot),
             format!("{} is not supported by this server yet", other.name()),
