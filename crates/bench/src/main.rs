@@ -422,7 +422,15 @@ async fn select(conn: &Conn, mailbox: &str, reps: usize, warmup: usize) -> io::R
 }
 
 async fn fetch_flags(conn: &Conn, mailbox: &str, reps: usize, warmup: usize) -> io::Result<()> {
-    timed_fetch(conn, mailbox, "UID FETCH 1:* (UID FLAGS)", "fetch-flags", reps, warmup).await
+    timed_fetch(
+        conn,
+        mailbox,
+        "UID FETCH 1:* (UID FLAGS)",
+        "fetch-flags",
+        reps,
+        warmup,
+    )
+    .await
 }
 
 async fn timed_fetch(
@@ -498,7 +506,8 @@ Content-Type: text/plain; charset=us-ascii\r\n\r\nSee the attachment.\r\n--b0\r\
 Content-Type: application/octet-stream; name=\"data.bin\"\r\n\
 Content-Disposition: attachment; filename=\"data.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
         .to_vec();
-    const LINE: &[u8] = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
+    const LINE: &[u8] =
+        b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
     for _ in 0..(size_mb * 1024 * 1024 / LINE.len()).max(1) {
         m.extend_from_slice(LINE);
     }
@@ -510,7 +519,9 @@ async fn append_big(conn: &Conn, mailbox: &str, size_mb: usize) -> io::Result<()
     let mut c = Client::login(&conn.addr, &conn.user, &conn.pass, "b").await?;
     let msg = big_message(size_mb);
     // The mailbox may exist already; a failed CREATE is fine.
-    let _ = c.command(&format!("CREATE {}", client::quote(mailbox)), false).await?;
+    let _ = c
+        .command(&format!("CREATE {}", client::quote(mailbox)), false)
+        .await?;
     let t = Instant::now();
     let literal_plus = c.has_cap("LITERAL+");
     let r = c
@@ -528,7 +539,12 @@ async fn append_big(conn: &Conn, mailbox: &str, size_mb: usize) -> io::Result<()
         ("bytes", msg.len().to_string()),
         ("ms", jnum(ms(d))),
     ]);
-    eprintln!("{}: appended {} bytes in {:.1} ms", conn.label, msg.len(), ms(d));
+    eprintln!(
+        "{}: appended {} bytes in {:.1} ms",
+        conn.label,
+        msg.len(),
+        ms(d)
+    );
     Ok(())
 }
 
