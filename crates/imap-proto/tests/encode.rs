@@ -195,6 +195,7 @@ fn fetch_items() {
             ..BodyFields::default()
         },
         kind: SinglePartKind::Text {
+            media_type: String::new(),
             subtype: "PLAIN".into(),
             lines: 1,
         },

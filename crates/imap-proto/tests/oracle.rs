@@ -266,6 +266,7 @@ fn our_responses_parse_with_imap_codec() {
             ..BodyFields::default()
         },
         kind: SinglePartKind::Text {
+            media_type: String::new(),
             subtype: "PLAIN".into(),
             lines: 92,
         },

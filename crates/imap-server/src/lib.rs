@@ -18,6 +18,7 @@ pub mod command_table;
 mod commands;
 pub mod error;
 pub mod list_match;
+pub mod mime_imap;
 mod names;
 pub mod password;
 pub mod selected;

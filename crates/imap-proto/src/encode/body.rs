@@ -82,7 +82,6 @@ impl Writer<'_> {
         self.raw(b" ");
         match lang {
             [] => self.raw(b"NIL"),
-            [one] => self.string(one.as_bytes()),
             many => self.list(many, |w, l| w.string(l.as_bytes())),
         }
         self.raw(b" ");
@@ -110,8 +109,17 @@ impl Writer<'_> {
                         self.raw(b" ");
                         self.fields(fields);
                     }
-                    SinglePartKind::Text { subtype, lines } => {
-                        self.raw(b"\"TEXT\" ");
+                    SinglePartKind::Text {
+                        media_type,
+                        subtype,
+                        lines,
+                    } => {
+                        if media_type.is_empty() {
+                            self.raw(b"\"TEXT\" ");
+                        } else {
+                            self.string(media_type.as_bytes());
+                            self.raw(b" ");
+                        }
                         self.string(subtype.as_bytes());
                         self.raw(b" ");
                         self.fields(fields);
@@ -124,7 +132,7 @@ impl Writer<'_> {
                         body,
                         lines,
                     } => {
-                        self.raw(b"\"MESSAGE\" ");
+                        self.raw(b"\"message\" ");
                         self.string(subtype.as_bytes());
                         self.raw(b" ");
                         self.fields(fields);

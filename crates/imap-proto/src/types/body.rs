@@ -62,8 +62,13 @@ pub struct BodyFields {
 pub enum SinglePartKind {
     /// `body-type-basic = media-basic SP body-fields`
     Basic { media_type: String, subtype: String },
-    /// `body-type-text = media-text SP body-fields SP body-fld-lines`
-    Text { subtype: String, lines: u64 },
+    /// `body-type-text = media-text SP body-fields SP body-fld-lines`; `media_type` is
+    /// `text` in the case the message used (empty: written `TEXT`).
+    Text {
+        media_type: String,
+        subtype: String,
+        lines: u64,
+    },
     /// `body-type-msg = media-message SP body-fields SP envelope SP body SP body-fld-lines`
     /// (`MESSAGE/RFC822` or `MESSAGE/GLOBAL`).
     Message {
