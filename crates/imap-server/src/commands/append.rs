@@ -1,4 +1,5 @@
-//! APPEND (RFC 9051 6.3.12) with MULTIAPPEND (RFC 3502, atomic) and
+//! APPEND (RFC 9051 6.3.12) with MULTIAPPEND (RFC 3502, atomic), literal8
+//! (RFC 3516), the MIME structure parsed once here, and
 //! UIDPLUS's `[APPENDUID]` (RFC 4315). Literal size was already checked
 //! against APPENDLIMIT by the decoder before any byte was buffered.
 
@@ -9,6 +10,18 @@ use crate::session::{CmdResult, Done, Session};
 use bytes::Bytes;
 use tidemark_imap_proto::{AppendMessage, Code, Mailbox, SequenceSet};
 use tidemark_store::{InternalDate, NewMessage};
+
+/// Parses the MIME structure once, at delivery, for FETCH to use later.
+/// Large messages are parsed off the async workers.
+async fn parse_structure(data: Bytes) -> Bytes {
+    if data.len() < 256 * 1024 {
+        return Bytes::from(tidemark_mime::parse(&data).to_bytes());
+    }
+    tokio::task::spawn_blocking(move || Bytes::from(tidemark_mime::parse(&data).to_bytes()))
+        .await
+        // A parser panic must not lose the message: FETCH re-parses then.
+        .unwrap_or_default()
+}
 
 pub(crate) async fn run(
     s: &mut Session,
@@ -30,11 +43,12 @@ pub(crate) async fn run(
             unix: d.to_unix(),
             offset_minutes: d.zone_minutes,
         });
+        let data = Bytes::from(m.data);
         new.push(NewMessage {
-            data: Bytes::from(m.data),
+            structure: parse_structure(data.clone()).await,
+            data,
             flags: flags_from_wire(&m.flags)?,
             internal_date,
-            structure: Bytes::new(),
         });
     }
     let out = account

@@ -1,17 +1,21 @@
 //! FETCH and UID FETCH (RFC 9051 6.4.5): FLAGS, UID, INTERNALDATE,
-//! RFC822.SIZE, MODSEQ, RFC822, RFC822.HEADER, RFC822.TEXT and the
-//! top-level BODY[...] sections (whole message, HEADER, HEADER.FIELDS
-//! (.NOT), TEXT) with partial `<o.n>`. A non-PEEK body fetch sets \Seen and
-//! reports the new FLAGS. MIME-aware items (ENVELOPE, BODYSTRUCTURE, part
-//! numbers, BINARY, PREVIEW) belong to the MIME layer and answer NO
-//! [CANNOT] until it lands.
+//! RFC822.SIZE, MODSEQ, ENVELOPE, BODY, BODYSTRUCTURE, RFC822,
+//! RFC822.HEADER, RFC822.TEXT, BODY[section]<partial> (HEADER,
+//! HEADER.FIELDS (.NOT), TEXT, MIME, part numbers, parts of embedded
+//! messages), BINARY[part]<partial> and BINARY.SIZE (RFC 3516), PREVIEW
+//! (RFC 8970). Structure items come from the structure parsed at APPEND;
+//! sections read only their byte range. A non-PEEK body fetch sets \Seen
+//! and reports the new FLAGS.
+
+mod message;
 
 use crate::commands::{flags_to_wire, need_selected, resolve_set};
 use crate::error::CommandError;
+use crate::mime_imap;
 use crate::session::{CmdResult, Done, Session};
+use message::Message;
 use tidemark_imap_proto::{
-    Code, Data, DateTime, FetchAttribute, FetchAttrs, FetchItem, Partial, Response, Section,
-    SectionText, SequenceSet, UidMode,
+    Code, Data, DateTime, FetchAttribute, FetchAttrs, FetchItem, Response, SequenceSet, UidMode,
 };
 use tidemark_store::{FlagOp, FlagUpdate, Flags, SystemFlag, UidSet};
 
@@ -22,9 +26,6 @@ pub(crate) async fn run(
     attrs: FetchAttrs,
 ) -> CmdResult {
     let mut attrs = attrs.expand();
-    for a in &attrs {
-        check_supported(a)?;
-    }
     if mode == UidMode::Uid && !attrs.contains(&FetchAttribute::Uid) {
         attrs.insert(0, FetchAttribute::Uid);
     }
@@ -33,7 +34,6 @@ pub(crate) async fn run(
     let mailbox = view.id;
     let read_only = view.read_only;
     let sets_seen = !read_only && attrs.iter().any(sets_seen);
-    let needs_body = attrs.iter().any(needs_body);
 
     let mut metas = account.fetch_meta(mailbox, &uids).await?;
     if sets_seen {
@@ -64,53 +64,30 @@ pub(crate) async fn run(
         }
     }
 
-    for meta in metas {
+    for meta in &metas {
         let Some(seq) = s.selected().and_then(|v| v.seq(meta.uid)) else {
             continue;
         };
-        let body = if needs_body {
-            match account.read_message(mailbox, meta.uid).await {
-                Ok(b) => Some(b),
-                // Expunged meanwhile: RFC 9051 allows omitting it.
-                Err(tidemark_store::StoreError::Expunged) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        } else {
-            None
-        };
-        let raw: &[u8] = body.as_deref().unwrap_or(&[]);
+        let mut msg = Message::new(&account, mailbox, meta);
         let mut items = Vec::with_capacity(attrs.len() + 1);
         let mut has_flags = false;
         for a in &attrs {
-            let item = match a {
-                FetchAttribute::Uid => FetchItem::Uid(meta.uid.0),
-                FetchAttribute::Flags => {
-                    has_flags = true;
-                    FetchItem::Flags(flags_to_wire(&meta.flags))
+            if matches!(a, FetchAttribute::Flags) {
+                has_flags = true;
+            }
+            match item(&mut msg, a).await {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => {}
+                // Expunged meanwhile: RFC 9051 allows omitting the message.
+                Err(e) if e.code == Some(Code::ExpungeIssued) => {
+                    items.clear();
+                    break;
                 }
-                FetchAttribute::InternalDate => FetchItem::InternalDate(DateTime::from_unix(
-                    meta.internal_date.unix,
-                    meta.internal_date.offset_minutes,
-                )),
-                FetchAttribute::Rfc822Size => FetchItem::Rfc822Size(meta.size),
-                FetchAttribute::ModSeq => FetchItem::ModSeq(meta.modseq.0),
-                FetchAttribute::Rfc822 => FetchItem::Rfc822(Some(raw.to_vec())),
-                FetchAttribute::Rfc822Header => FetchItem::Rfc822Header(Some(header(raw).to_vec())),
-                FetchAttribute::Rfc822Text => FetchItem::Rfc822Text(Some(text(raw).to_vec())),
-                FetchAttribute::BodySection {
-                    section, partial, ..
-                } => {
-                    let data = section_bytes(raw, section);
-                    let (origin, data) = apply_partial(data, *partial);
-                    FetchItem::BodySection {
-                        section: section.clone(),
-                        origin,
-                        data: Some(data.to_vec()),
-                    }
-                }
-                _ => continue,
-            };
-            items.push(item);
+                Err(e) => return Err(e),
+            }
+        }
+        if items.is_empty() {
+            continue;
         }
         if sets_seen && !has_flags {
             items.push(FetchItem::Flags(flags_to_wire(&meta.flags)));
@@ -120,30 +97,64 @@ pub(crate) async fn run(
     Ok(Done::ok("FETCH completed"))
 }
 
-fn check_supported(a: &FetchAttribute) -> Result<(), CommandError> {
-    let unsupported = match a {
-        FetchAttribute::BodySection { section, .. } => {
-            !section.part.is_empty() || matches!(section.text, Some(SectionText::Mime))
+/// One FETCH item of one message.
+async fn item(
+    msg: &mut Message<'_>,
+    a: &FetchAttribute,
+) -> Result<Option<FetchItem>, CommandError> {
+    let meta = msg.meta;
+    Ok(Some(match a {
+        FetchAttribute::Uid => FetchItem::Uid(meta.uid.0),
+        FetchAttribute::Flags => FetchItem::Flags(flags_to_wire(&meta.flags)),
+        FetchAttribute::InternalDate => FetchItem::InternalDate(DateTime::from_unix(
+            meta.internal_date.unix,
+            meta.internal_date.offset_minutes,
+        )),
+        FetchAttribute::Rfc822Size => FetchItem::Rfc822Size(meta.size),
+        FetchAttribute::ModSeq => FetchItem::ModSeq(meta.modseq.0),
+        FetchAttribute::Envelope => {
+            FetchItem::Envelope(Box::new(mime_imap::envelope(&*msg.structure().await?)))
         }
-        FetchAttribute::Envelope
-        | FetchAttribute::Body
-        | FetchAttribute::BodyStructure
-        | FetchAttribute::Binary { .. }
-        | FetchAttribute::BinarySize { .. }
-        | FetchAttribute::EmailId
-        | FetchAttribute::ThreadId
-        | FetchAttribute::Preview { .. }
-        | FetchAttribute::SaveDate => true,
-        _ => false,
-    };
-    if unsupported {
-        Err(CommandError::no(
-            Some(Code::Cannot),
-            "This FETCH item needs MIME structure support, which is not available yet",
-        ))
-    } else {
-        Ok(())
-    }
+        FetchAttribute::BodyStructure => FetchItem::BodyStructure(Box::new(
+            mime_imap::body_structure(&*msg.structure().await?, true),
+        )),
+        FetchAttribute::Body => FetchItem::Body(Box::new(mime_imap::body_structure(
+            &*msg.structure().await?,
+            false,
+        ))),
+        FetchAttribute::Rfc822 => {
+            FetchItem::Rfc822(Some(mime_imap::nul_to_0x80(msg.raw().await?.to_vec())))
+        }
+        FetchAttribute::Rfc822Header => {
+            FetchItem::Rfc822Header(Some(mime_imap::nul_to_0x80(msg.top_level(true).await?)))
+        }
+        FetchAttribute::Rfc822Text => {
+            FetchItem::Rfc822Text(Some(mime_imap::nul_to_0x80(msg.top_level(false).await?)))
+        }
+        FetchAttribute::BodySection {
+            section, partial, ..
+        } => msg.body_section(section, *partial).await?,
+        FetchAttribute::Binary { part, partial, .. } => {
+            let data = msg.binary(part).await?;
+            let (start, end) = message::narrow(0, data.len(), *partial);
+            FetchItem::Binary {
+                part: part.clone(),
+                origin: partial.map(|p| p.offset),
+                data: Some(data[start..end].to_vec()),
+            }
+        }
+        FetchAttribute::BinarySize { part } => FetchItem::BinarySize {
+            part: part.clone(),
+            size: msg.binary(part).await?.len() as u64,
+        },
+        FetchAttribute::Preview { .. } => FetchItem::Preview(msg.preview().await?),
+        FetchAttribute::EmailId | FetchAttribute::ThreadId | FetchAttribute::SaveDate => {
+            return Err(CommandError::no(
+                Some(Code::Cannot),
+                "EMAILID, THREADID and SAVEDATE are not supported yet",
+            ));
+        }
+    }))
 }
 
 fn sets_seen(a: &FetchAttribute) -> bool {
@@ -152,153 +163,6 @@ fn sets_seen(a: &FetchAttribute) -> bool {
         FetchAttribute::Rfc822
             | FetchAttribute::Rfc822Text
             | FetchAttribute::BodySection { peek: false, .. }
+            | FetchAttribute::Binary { peek: false, .. }
     )
-}
-
-fn needs_body(a: &FetchAttribute) -> bool {
-    matches!(
-        a,
-        FetchAttribute::Rfc822
-            | FetchAttribute::Rfc822Header
-            | FetchAttribute::Rfc822Text
-            | FetchAttribute::BodySection { .. }
-    )
-}
-
-/// Length of the header block including the blank line that ends it (the
-/// whole message when there is no blank line).
-fn header_len(raw: &[u8]) -> usize {
-    let mut i = 0;
-    // An empty header: the message starts with the blank line.
-    if raw.starts_with(b"\r\n") {
-        return 2;
-    }
-    if raw.starts_with(b"\n") {
-        return 1;
-    }
-    while let Some(off) = raw[i..].iter().position(|b| *b == b'\n') {
-        let nl = i + off;
-        let rest = &raw[nl + 1..];
-        if rest.starts_with(b"\r\n") {
-            return nl + 3;
-        }
-        if rest.starts_with(b"\n") {
-            return nl + 2;
-        }
-        i = nl + 1;
-    }
-    raw.len()
-}
-
-fn header(raw: &[u8]) -> &[u8] {
-    &raw[..header_len(raw)]
-}
-
-fn text(raw: &[u8]) -> &[u8] {
-    &raw[header_len(raw)..]
-}
-
-/// The bytes of a top-level section.
-fn section_bytes(raw: &[u8], section: &Section) -> Vec<u8> {
-    match &section.text {
-        None => raw.to_vec(),
-        Some(SectionText::Header) => header(raw).to_vec(),
-        Some(SectionText::Text) => text(raw).to_vec(),
-        Some(SectionText::HeaderFields { not, fields }) => header_fields(header(raw), fields, *not),
-        // Refused by check_supported.
-        Some(SectionText::Mime) => Vec::new(),
-    }
-}
-
-/// HEADER.FIELDS / HEADER.FIELDS.NOT: the matching fields (with their
-/// continuation lines) in message order, then a blank line.
-fn header_fields(hdr: &[u8], fields: &[String], not: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut include = false;
-    for line in hdr.split_inclusive(|b| *b == b'\n') {
-        if line == b"\r\n" || line == b"\n" {
-            break;
-        }
-        let continuation = matches!(line.first(), Some(b' ' | b'\t'));
-        if !continuation {
-            let name = line.split(|b| *b == b':').next().unwrap_or(b"");
-            let name = trim_ascii_end(name);
-            let listed = fields
-                .iter()
-                .any(|f| f.as_bytes().eq_ignore_ascii_case(name));
-            include = listed != not && line.contains(&b':');
-        }
-        if include {
-            out.extend_from_slice(line);
-        }
-    }
-    out.extend_from_slice(b"\r\n");
-    out
-}
-
-fn trim_ascii_end(b: &[u8]) -> &[u8] {
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(0, |p| p + 1);
-    &b[..end]
-}
-
-/// `<o.n>`: the answer is named with the origin `o`; an origin past the
-/// end gives an empty string (RFC 9051 6.4.5).
-fn apply_partial(data: Vec<u8>, partial: Option<Partial>) -> (Option<u64>, Vec<u8>) {
-    match partial {
-        None => (None, data),
-        Some(p) => {
-            let start = (p.offset as usize).min(data.len());
-            let end = start.saturating_add(p.length as usize).min(data.len());
-            (Some(p.offset), data[start..end].to_vec())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MSG: &[u8] = b"From: a@b\r\nSubject: hi\r\n there\r\nTo: c@d\r\n\r\nbody\r\n";
-
-    #[test]
-    fn header_and_text() {
-        assert_eq!(
-            header(MSG),
-            b"From: a@b\r\nSubject: hi\r\n there\r\nTo: c@d\r\n\r\n"
-        );
-        assert_eq!(text(MSG), b"body\r\n");
-        assert_eq!(header(b"no blank line"), b"no blank line");
-        assert_eq!(text(b"\r\nonly body"), b"only body");
-    }
-
-    #[test]
-    fn fields() {
-        let f = header_fields(header(MSG), &["subject".into()], false);
-        assert_eq!(f, b"Subject: hi\r\n there\r\n\r\n");
-        let f = header_fields(header(MSG), &["subject".into()], true);
-        assert_eq!(f, b"From: a@b\r\nTo: c@d\r\n\r\n");
-    }
-
-    #[test]
-    fn partial() {
-        let (o, d) = apply_partial(
-            b"0123456789".to_vec(),
-            Some(Partial {
-                offset: 8,
-                length: 5,
-            }),
-        );
-        assert_eq!((o, d.as_slice()), (Some(8), &b"89"[..]));
-        let (_, d) = apply_partial(
-            b"01".to_vec(),
-            Some(Partial {
-                offset: 8,
-                length: 5,
-            }),
-        );
-        assert!(d.is_empty());
-    }
 }
