@@ -7,8 +7,8 @@ use tidemark_imap_proto::{Data, Response};
 
 /// The current capability list.
 pub(crate) fn list(s: &Session) -> Vec<String> {
-    // IMAP4rev2 is not advertised yet: it implies ESEARCH, SEARCHRES and
-    // BINARY, which arrive with the SEARCH and MIME work. `ENABLE IMAP4rev2`
+    // IMAP4rev2 is not advertised yet: it implies SEARCHRES and full
+    // SEARCH, which arrive with the SEARCH work. `ENABLE IMAP4rev2`
     // is still honoured (UTF-8 names, rev2 SELECT data).
     let mut caps: Vec<String> = vec!["IMAP4rev1".into()];
     let authed = s.is_authenticated();
@@ -40,6 +40,8 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
         "STATUS=SIZE",
         "CHILDREN",
         "ESEARCH",
+        "BINARY",
+        "PREVIEW",
     ] {
         caps.push(c.into());
     }

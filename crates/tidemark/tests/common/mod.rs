@@ -105,6 +105,11 @@ impl TestServer {
         wait_for_port(self.imap, Duration::from_secs(30));
     }
 
+    /// The server's process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     /// kill -9.
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
