@@ -76,8 +76,7 @@ pub(crate) async fn run(
                 has_flags = true;
             }
             match item(&mut msg, a).await {
-                Ok(Some(item)) => items.push(item),
-                Ok(None) => {}
+                Ok(item) => items.push(item),
                 // Expunged meanwhile: RFC 9051 allows omitting the message.
                 Err(e) if e.code == Some(Code::ExpungeIssued) => {
                     items.clear();
@@ -98,12 +97,9 @@ pub(crate) async fn run(
 }
 
 /// One FETCH item of one message.
-async fn item(
-    msg: &mut Message<'_>,
-    a: &FetchAttribute,
-) -> Result<Option<FetchItem>, CommandError> {
+async fn item(msg: &mut Message<'_>, a: &FetchAttribute) -> Result<FetchItem, CommandError> {
     let meta = msg.meta;
-    Ok(Some(match a {
+    Ok(match a {
         FetchAttribute::Uid => FetchItem::Uid(meta.uid.0),
         FetchAttribute::Flags => FetchItem::Flags(flags_to_wire(&meta.flags)),
         FetchAttribute::InternalDate => FetchItem::InternalDate(DateTime::from_unix(
@@ -154,7 +150,7 @@ async fn item(
                 "EMAILID, THREADID and SAVEDATE are not supported yet",
             ));
         }
-    }))
+    })
 }
 
 fn sets_seen(a: &FetchAttribute) -> bool {
