@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use tidemark_store::{
     Account, AppendOutcome, ChangeNotice, Changes, CopyOutcome, ExpungeOutcome, FlagUpdate,
     MailboxId, MailboxInfo, MailboxSnapshot, MailboxStatus, MessageMeta, ModSeq, NewMessage,
-    SpecialUse, StoreError, StoreOutcome, StoreResult, Uid, UidSet,
+    SpecialUse, StoreError, StoreOutcome, StoreResult, Uid, UidSet, missing_is_none,
 };
 use tokio::sync::broadcast;
 
@@ -222,6 +222,41 @@ impl Account for SqliteAccount {
         self.read(move |c| read::read_range(c, mailbox, uid, offset, len))
             .await
             .map(Bytes::from)
+    }
+
+    async fn read_structures(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+    ) -> StoreResult<Vec<Option<Bytes>>> {
+        let uids = uids.to_vec();
+        self.read(move |c| {
+            uids.iter()
+                .map(|uid| {
+                    missing_is_none(read::read_structure(c, mailbox, *uid))
+                        .map(|o| o.map(Bytes::from))
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn read_ranges(
+        &self,
+        mailbox: MailboxId,
+        requests: &[(Uid, u64, u64)],
+    ) -> StoreResult<Vec<Option<Bytes>>> {
+        let requests = requests.to_vec();
+        self.read(move |c| {
+            requests
+                .iter()
+                .map(|&(uid, offset, len)| {
+                    missing_is_none(read::read_range(c, mailbox, uid, offset, len))
+                        .map(|o| o.map(Bytes::from))
+                })
+                .collect()
+        })
+        .await
     }
 
     async fn append(

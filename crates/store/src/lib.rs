@@ -40,6 +40,15 @@ pub fn clamp_range(size: u64, offset: u64, len: u64) -> (u64, u64) {
     (start, end)
 }
 
+/// Maps `Expunged` to `None` for the batch reads.
+pub fn missing_is_none<T>(r: StoreResult<T>) -> StoreResult<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(StoreError::Expunged) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// A whole mail store: the set of accounts.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -137,6 +146,38 @@ pub trait Account: Send + Sync + 'static {
         let data = self.read_message(mailbox, uid).await?;
         let (start, end) = clamp_range(data.len() as u64, offset, len);
         Ok(data.slice(start as usize..end as usize))
+    }
+
+    /// [`Account::read_structure`] for several messages in one call (a FETCH
+    /// of many messages): one entry per UID, in order, `None` for a message
+    /// that does not exist. Backends answer it in one round trip.
+    async fn read_structures(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+    ) -> StoreResult<Vec<Option<Bytes>>> {
+        let mut out = Vec::with_capacity(uids.len());
+        for uid in uids {
+            out.push(missing_is_none(self.read_structure(mailbox, *uid).await)?);
+        }
+        Ok(out)
+    }
+
+    /// [`Account::read_range`] for several `(uid, offset, len)` requests in
+    /// one call: one entry per request, in order, `None` for a message that
+    /// does not exist. Backends answer it in one round trip.
+    async fn read_ranges(
+        &self,
+        mailbox: MailboxId,
+        requests: &[(Uid, u64, u64)],
+    ) -> StoreResult<Vec<Option<Bytes>>> {
+        let mut out = Vec::with_capacity(requests.len());
+        for &(uid, offset, len) in requests {
+            out.push(missing_is_none(
+                self.read_range(mailbox, uid, offset, len).await,
+            )?);
+        }
+        Ok(out)
     }
 
     /// Appends messages atomically (all or none; MULTIAPPEND).

@@ -46,6 +46,7 @@ cases!(
     account_isolation,
     structure_round_trip,
     read_range_edges,
+    batch_reads_match_single,
 );
 
 async fn accounts<S: Store>(store: &S) {

@@ -273,3 +273,56 @@ pub(super) async fn read_range_edges<S: Store>(store: &S) {
         "unknown mailbox",
     );
 }
+
+/// The batch reads answer exactly what the single reads answer, with
+/// `None` for a missing message.
+pub(super) async fn batch_reads_match_single<S: Store>(store: &S) {
+    let acc = account(store, "alice").await;
+    let inbox = mailbox(&*acc, "INBOX").await;
+    let out = ok(
+        acc.append(
+            inbox.id,
+            vec![
+                with_structure("first body", b"S1"),
+                message("second", Flags::new()),
+                with_structure("third body here", b"S3"),
+            ],
+        )
+        .await,
+        "append",
+    );
+    let (u1, u2, u3) = (out.uids[0], out.uids[1], out.uids[2]);
+    expunge_uids(&*acc, inbox.id, &UidSet::from_uids([u2])).await;
+    let missing = Uid(u3.0 + 100);
+    let got = ok(
+        acc.read_structures(inbox.id, &[u3, u2, u1, missing]).await,
+        "read_structures",
+    );
+    let want: Vec<Option<Bytes>> = vec![
+        Some(Bytes::from_static(b"S3")),
+        None,
+        Some(Bytes::from_static(b"S1")),
+        None,
+    ];
+    assert_eq!(got, want, "read_structures");
+    let reqs = [
+        (u1, 0, 4),
+        (u2, 0, 10),
+        (u3, 6, 1000),
+        (u1, 1000, 5),
+        (missing, 0, 1),
+    ];
+    let got = ok(acc.read_ranges(inbox.id, &reqs).await, "read_ranges");
+    assert_eq!(got.len(), reqs.len(), "one answer per request");
+    for (i, &(uid, offset, len)) in reqs.iter().enumerate() {
+        let single = crate::missing_is_none(acc.read_range(inbox.id, uid, offset, len).await);
+        assert_eq!(got[i], ok(single, "read_range"), "request {i}");
+    }
+    assert_eq!(got[0].as_deref(), Some(&b"From"[..]));
+    assert_eq!(got[1], None, "expunged");
+    expect_err(
+        acc.read_ranges(MailboxId(u64::MAX), &reqs).await,
+        &StoreError::NoSuchMailbox,
+        "read_ranges on an unknown mailbox",
+    );
+}

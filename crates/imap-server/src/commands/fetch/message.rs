@@ -5,8 +5,9 @@
 use crate::error::CommandError;
 use crate::mime_imap::{self, BinaryError, SectionPlan};
 use bytes::Bytes;
+use std::collections::HashMap;
 use std::sync::Arc;
-use tidemark_imap_proto::{Code, FetchItem, Partial, Section};
+use tidemark_imap_proto::{Code, FetchAttribute, FetchItem, Partial, Section};
 use tidemark_mime::MessageStructure;
 use tidemark_store::{Account, MailboxId, MessageMeta, StoreError};
 
@@ -17,6 +18,8 @@ pub(crate) struct Message<'a> {
     pub meta: &'a MessageMeta,
     structure: Option<Arc<MessageStructure>>,
     raw: Option<Bytes>,
+    /// Ranges read ahead in one batch for many messages, by `(start, end)`.
+    prefetched: HashMap<(usize, usize), Bytes>,
 }
 
 impl<'a> Message<'a> {
@@ -27,7 +30,20 @@ impl<'a> Message<'a> {
             meta,
             structure: None,
             raw: None,
+            prefetched: HashMap::new(),
         }
+    }
+
+    /// Hands over what a batch read already fetched.
+    pub fn prefetch(
+        &mut self,
+        structure: Option<Arc<MessageStructure>>,
+        ranges: HashMap<(usize, usize), Bytes>,
+    ) {
+        if structure.is_some() {
+            self.structure = structure;
+        }
+        self.prefetched = ranges;
     }
 
     /// The whole message.
@@ -65,6 +81,9 @@ impl<'a> Message<'a> {
     /// Bytes `[start, end)` of the message.
     async fn range(&mut self, start: usize, end: usize) -> Result<Bytes, StoreError> {
         let end = end.max(start);
+        if let Some(b) = self.prefetched.get(&(start, end)) {
+            return Ok(b.clone());
+        }
         if let Some(r) = &self.raw {
             let len = r.len();
             return Ok(r.slice(start.min(len)..end.min(len)));
@@ -142,6 +161,46 @@ impl<'a> Message<'a> {
         let raw = self.raw().await?;
         Ok(tidemark_mime::preview(&raw, &st))
     }
+}
+
+/// The byte range an attribute reads, for reading ahead in a batch
+/// (the item methods above read exactly these ranges).
+pub(crate) fn needed_range(
+    st: &MessageStructure,
+    size: usize,
+    a: &FetchAttribute,
+) -> Option<(usize, usize)> {
+    match a {
+        FetchAttribute::BodySection {
+            section, partial, ..
+        } => match mime_imap::section_plan(st, size, section)? {
+            SectionPlan::Range(r) => Some(narrow(r.start, r.end, *partial)),
+            SectionPlan::HeaderFields { header, .. } => Some((header.start, header.end)),
+        },
+        FetchAttribute::Binary { part, .. } | FetchAttribute::BinarySize { part } => {
+            let plan = mime_imap::binary_plan(st, size, part).ok()?;
+            Some((plan.range.start, plan.range.end))
+        }
+        FetchAttribute::Rfc822Header => Some((st.root.header_start, st.root.body_start)),
+        FetchAttribute::Rfc822Text => Some((st.root.body_start, st.root.end)),
+        _ => None,
+    }
+}
+
+/// Whether an attribute needs the parsed structure.
+pub(crate) fn needs_structure(a: &FetchAttribute) -> bool {
+    matches!(
+        a,
+        FetchAttribute::Envelope
+            | FetchAttribute::Body
+            | FetchAttribute::BodyStructure
+            | FetchAttribute::Rfc822Header
+            | FetchAttribute::Rfc822Text
+            | FetchAttribute::BodySection { .. }
+            | FetchAttribute::Binary { .. }
+            | FetchAttribute::BinarySize { .. }
+            | FetchAttribute::Preview { .. }
+    )
 }
 
 /// Applies `<offset.length>` to the range `[start, end)`.
