@@ -33,15 +33,7 @@ fn mbsync_two_way() {
     if !require("mbsync") || !require("python3") {
         return;
     }
-    let server = TestServer::start();
-    let work = tempfile::tempdir().expect("tempdir");
-    let args = [
-        server.imaps.port().to_string(),
-        server.imap.port().to_string(),
-        cert(&server),
-        work.path().to_string_lossy().to_string(),
-    ];
-    common::run_script("mbsync_twoway.py", &args, "two-way sync passed");
+    common::run_client_script("mbsync_twoway.py", "two-way sync passed");
 }
 
 #[test]

@@ -5,22 +5,7 @@
 
 mod common;
 
-use common::{TestServer, require};
-
-/// Runs `tests/clients/<script>` against a fresh server with
-/// `TLS_PORT PLAIN_PORT CAFILE WORKDIR` and expects `marker` in its output.
-fn run_script(script: &str, marker: &str) {
-    let server = TestServer::start();
-    let work = tempfile::tempdir().expect("tempdir");
-    let cert = server.data_dir().join("tls/cert.pem");
-    let args = [
-        server.imaps.port().to_string(),
-        server.imap.port().to_string(),
-        cert.to_string_lossy().to_string(),
-        work.path().to_string_lossy().to_string(),
-    ];
-    common::run_script(script, &args, marker);
-}
+use common::{require, run_client_script as run_script};
 
 #[test]
 fn neomutt_reads_inbox_and_multipart() {

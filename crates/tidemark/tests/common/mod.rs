@@ -311,3 +311,18 @@ pub fn run_script(script: &str, args: &[String], marker: &str) {
     assert!(out.status.success(), "{script} failed:\n{text}");
     assert!(text.contains(marker), "{text}");
 }
+
+/// Runs `tests/clients/<script>` against a fresh server with the arguments
+/// `TLS_PORT PLAIN_PORT CAFILE WORKDIR` and expects `marker` in its output.
+pub fn run_client_script(script: &str, marker: &str) {
+    let server = TestServer::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    let cert = server.data_dir().join("tls/cert.pem");
+    let args = [
+        server.imaps.port().to_string(),
+        server.imap.port().to_string(),
+        cert.to_string_lossy().to_string(),
+        work.path().to_string_lossy().to_string(),
+    ];
+    run_script(script, &args, marker);
+}
