@@ -343,7 +343,7 @@ pub(crate) fn copy(
         modseq: ModSeq(modseq as u64),
     });
     if expunge_source {
-        // Insert first, delete second: shared blobs never drop to refcount 0.
+        // Insert first, delete second: a shared blob never loses its last reference.
         remove(conn, from, &out.source_uids, notices)?;
     }
     Ok(out)

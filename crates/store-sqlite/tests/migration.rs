@@ -172,7 +172,7 @@ async fn schema_1_database_is_migrated() {
             |r| r.get(0),
         )
         .expect("version");
-    assert_eq!(version, 2, "schema version bumped");
+    assert_eq!(version, 3, "schema version bumped to the current one");
 
     let inbox = acc.mailbox("INBOX").await.expect("inbox");
     let st = acc.status(inbox.id).await.expect("status");
@@ -248,6 +248,18 @@ async fn schema_1_database_is_migrated() {
         acc.read_message(arch.id, Uid(2)).await.expect("read"),
         OLD_2
     );
+    // The migrated triggers drop a blob with its last message.
+    acc.store_flags(arch.id, &UidSet::range(1, 3), &upd)
+        .await
+        .expect("store");
+    acc.expunge(arch.id, None).await.expect("expunge");
+    drop(acc);
+    drop(store);
+    let blobs: i64 = Connection::open(&path)
+        .expect("inspect")
+        .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(blobs, 0, "no message refers to any blob any more");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
