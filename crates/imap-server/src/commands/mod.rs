@@ -21,6 +21,7 @@ pub(crate) mod namespace;
 pub(crate) mod noop;
 pub(crate) mod rename;
 pub(crate) mod search;
+pub(crate) mod search_text;
 pub(crate) mod select;
 pub(crate) mod starttls;
 pub(crate) mod status;

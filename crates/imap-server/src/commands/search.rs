@@ -1,18 +1,21 @@
-//! SEARCH and UID SEARCH (RFC 9051 6.4.4), first stage: every key that
-//! can be answered from message metadata (sequence sets, UID, flags,
-//! keywords, sizes, INTERNALDATE dates, MODSEQ, OLDER/YOUNGER, NOT/OR/AND)
-//! and ESEARCH's `RETURN (MIN MAX COUNT ALL)` (RFC 4731). Keys that need
-//! message text (headers, bodies, sent dates) answer `NO [CANNOT]` until the
-//! indexed search lands; they are never silently treated as matching.
+//! SEARCH and UID SEARCH (RFC 9051 6.4.4) and ESEARCH's
+//! `RETURN (MIN MAX COUNT ALL)` (RFC 4731). Keys answered from message
+//! metadata (sequence sets, UID, flags, keywords, sizes, INTERNALDATE dates,
+//! MODSEQ, OLDER/YOUNGER, NOT/OR/AND) are evaluated first; only messages they
+//! leave undecided are read and scanned for the text keys (headers, bodies,
+//! sent dates; see `search_text.rs`). EMAILID/THREADID and SAVEDATE keys
+//! answer `NO [CANNOT]`; they are never silently treated as matching.
 
 use crate::commands::need_selected;
+use crate::commands::search_text::{MessageText, is_text_key};
 use crate::error::CommandError;
 use crate::session::{CmdResult, Done, Session};
 use tidemark_imap_proto::{
     Code, Data, Date, ESearchData, ESearchItem, Response, SearchCommand, SearchKey,
     SearchReturnOpt, SequenceSet, Tag, UidMode,
 };
-use tidemark_store::{MessageMeta, SystemFlag, UidSet};
+use tidemark_mime::MessageStructure;
+use tidemark_store::{MessageMeta, StoreError, SystemFlag, Uid, UidSet};
 
 pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdResult {
     if let Some(cs) = &cmd.charset
@@ -60,16 +63,47 @@ pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdRe
         max_uid: view.max_uid(),
         now,
     };
-    let mut ids = Vec::new();
+    // Cheap keys first: a message is read only when metadata cannot decide.
+    let mut decided: Vec<(&MessageMeta, u32, Option<bool>)> = Vec::with_capacity(metas.len());
     for m in &metas {
         let Some(seq) = view.seq(m.uid) else { continue };
-        if eval(&cmd.criteria, m, seq, &ctx) {
-            ids.push(match cmd.mode {
-                UidMode::Uid => m.uid.0,
-                UidMode::Sequence => seq,
-            });
+        decided.push((m, seq, eval_meta(&cmd.criteria, m, seq, &ctx)));
+    }
+    let undecided: Vec<usize> = (0..decided.len())
+        .filter(|&i| decided[i].2.is_none())
+        .collect();
+    for chunk in undecided.chunks(TEXT_CHUNK) {
+        let uids: Vec<Uid> = chunk.iter().map(|&i| decided[i].0.uid).collect();
+        let structures = account.read_structures(view.id, &uids).await?;
+        for (&i, stored) in chunk.iter().zip(structures) {
+            let (m, seq, _) = decided[i];
+            // Gone since the metadata was read: it matches nothing.
+            let Some(stored) = stored else {
+                decided[i].2 = Some(false);
+                continue;
+            };
+            let raw = match account.read_message(view.id, m.uid).await {
+                Ok(raw) => raw,
+                Err(StoreError::Expunged) => {
+                    decided[i].2 = Some(false);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let structure =
+                MessageStructure::from_bytes(&stored).unwrap_or_else(|| tidemark_mime::parse(&raw));
+            let text = MessageText::new(&raw, &structure);
+            decided[i].2 = Some(eval_full(&cmd.criteria, m, seq, &ctx, &text));
         }
     }
+    let ids: Vec<u32> = decided
+        .iter()
+        .filter(|(_, _, r)| *r == Some(true))
+        .map(|&(m, seq, _)| match cmd.mode {
+            UidMode::Uid => m.uid.0,
+            UidMode::Sequence => seq,
+        })
+        .collect();
     match returns {
         None => s.send(Response::Data(Data::Search { ids, modseq: None })),
         Some(opts) => {
@@ -101,6 +135,9 @@ pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdRe
     Ok(Done::ok("SEARCH completed"))
 }
 
+/// Messages whose structures are read in one batch call.
+const TEXT_CHUNK: usize = 256;
+
 struct Ctx {
     exists: u32,
     max_uid: u32,
@@ -127,25 +164,14 @@ fn check_supported(key: &SearchKey) -> Result<(), CommandError> {
             check_supported(a)?;
             check_supported(b)
         }
-        K::Bcc(_)
-        | K::Body(_)
-        | K::Cc(_)
-        | K::From(_)
-        | K::Header(..)
-        | K::Subject(_)
-        | K::Text(_)
-        | K::To(_)
-        | K::SentBefore(_)
-        | K::SentOn(_)
-        | K::SentSince(_)
-        | K::EmailId(_)
+        K::EmailId(_)
         | K::ThreadId(_)
         | K::SaveDateBefore(_)
         | K::SaveDateOn(_)
         | K::SaveDateSince(_)
         | K::SaveDateSupported => Err(CommandError::no(
             Some(Code::Cannot),
-            "Searching message text, headers and sent dates is not supported yet",
+            "EMAILID, THREADID and SAVEDATE search keys are not supported",
         )),
         _ => Ok(()),
     }
@@ -161,13 +187,54 @@ fn key_day(d: &Date) -> i64 {
     d.to_unix_midnight_utc().div_euclid(86_400)
 }
 
-fn eval(key: &SearchKey, m: &MessageMeta, seq: u32, ctx: &Ctx) -> bool {
+/// The value of `key` from metadata alone; `None` when it depends on a text
+/// key. AND/OR short-circuit on any decided operand.
+fn eval_meta(key: &SearchKey, m: &MessageMeta, seq: u32, ctx: &Ctx) -> Option<bool> {
+    use SearchKey as K;
+    match key {
+        K::And(keys) => {
+            let mut unknown = false;
+            for k in keys {
+                match eval_meta(k, m, seq, ctx) {
+                    Some(false) => return Some(false),
+                    Some(true) => {}
+                    None => unknown = true,
+                }
+            }
+            if unknown { None } else { Some(true) }
+        }
+        K::Or(a, b) => match (eval_meta(a, m, seq, ctx), eval_meta(b, m, seq, ctx)) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
+        },
+        K::Not(k) => eval_meta(k, m, seq, ctx).map(|v| !v),
+        k if is_text_key(k) => None,
+        k => Some(eval_leaf(k, m, seq, ctx)),
+    }
+}
+
+/// The value of `key` with the message text at hand (cheap operands first).
+fn eval_full(key: &SearchKey, m: &MessageMeta, seq: u32, ctx: &Ctx, t: &MessageText<'_>) -> bool {
+    use SearchKey as K;
+    // Metadata decides whenever it can, so text is scanned only when needed.
+    if let Some(v) = eval_meta(key, m, seq, ctx) {
+        return v;
+    }
+    match key {
+        K::And(keys) => keys.iter().all(|k| eval_full(k, m, seq, ctx, t)),
+        K::Or(a, b) => eval_full(a, m, seq, ctx, t) || eval_full(b, m, seq, ctx, t),
+        K::Not(k) => !eval_full(k, m, seq, ctx, t),
+        k if is_text_key(k) => t.matches(k),
+        k => eval_leaf(k, m, seq, ctx),
+    }
+}
+
+/// A metadata key's value (`key` must not be a text key or a boolean node).
+fn eval_leaf(key: &SearchKey, m: &MessageMeta, seq: u32, ctx: &Ctx) -> bool {
     use SearchKey as K;
     let f = &m.flags;
     match key {
-        K::And(keys) => keys.iter().all(|k| eval(k, m, seq, ctx)),
-        K::Not(k) => !eval(k, m, seq, ctx),
-        K::Or(a, b) => eval(a, m, seq, ctx) || eval(b, m, seq, ctx),
         K::All | K::Old => true,
         // No session here ever sees a message as \Recent.
         K::New | K::Recent => false,
@@ -193,7 +260,8 @@ fn eval(key: &SearchKey, m: &MessageMeta, seq: u32, ctx: &Ctx) -> bool {
         K::ModSeq { modseq, .. } => m.modseq.0 >= *modseq,
         K::Uid(set) => set.contains(m.uid.0, ctx.max_uid),
         K::SequenceSet(set) => set.contains(seq, ctx.exists),
-        // Refused by check_supported before evaluation.
+        // Text keys are answered by eval_full; the rest are refused by
+        // check_supported before evaluation.
         _ => false,
     }
 }
