@@ -87,6 +87,19 @@ CREATE TABLE tombstones(
 CREATE INDEX tombstones_modseq ON tombstones(mailbox_id, modseq);
 CREATE TABLE subscriptions(name TEXT PRIMARY KEY) WITHOUT ROWID;
 
+CREATE TRIGGER messages_upd AFTER UPDATE OF flags ON messages
+WHEN (OLD.flags & 9) != (NEW.flags & 9) BEGIN
+    UPDATE mailboxes SET
+        unseen = unseen + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0),
+        deleted = deleted + ((NEW.flags & 8) != 0) - ((OLD.flags & 8) != 0)
+    WHERE id = NEW.mailbox_id;
+END;
+";
+
+/// The triggers that keep mailbox counters exact and drop a blob with the
+/// last message that refers to it. Created with the schema, and again by
+/// the 2 -> 3 migration after it drops the old (reference-counting) ones.
+const MESSAGE_TRIGGERS: &str = "
 CREATE TRIGGER messages_ins AFTER INSERT ON messages BEGIN
     UPDATE mailboxes SET
         messages = messages + 1,
@@ -105,45 +118,25 @@ CREATE TRIGGER messages_del AFTER DELETE ON messages BEGIN
     DELETE FROM blobs WHERE id = OLD.blob_id
         AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = OLD.blob_id);
 END;
-CREATE TRIGGER messages_upd AFTER UPDATE OF flags ON messages
-WHEN (OLD.flags & 9) != (NEW.flags & 9) BEGIN
-    UPDATE mailboxes SET
-        unseen = unseen + ((NEW.flags & 1) = 0) - ((OLD.flags & 1) = 0),
-        deleted = deleted + ((NEW.flags & 8) != 0) - ((OLD.flags & 8) != 0)
-    WHERE id = NEW.mailbox_id;
-END;
 ";
 
 /// Migrations of account databases: entry `i` takes a database from schema
-/// version `i + 1` to `i + 2`. Each runs inside the opening transaction.
+/// version `i + 1` to `i + 2`, running its statements then, for the steps in
+/// [`RECREATES_TRIGGERS`], [`MESSAGE_TRIGGERS`]. Each runs inside the
+/// opening transaction.
 const ACCOUNT_MIGRATIONS: [&str; 2] = [
     // 1 -> 2: the parsed MIME structure of the message bytes. NULL (old
     // rows) reads as "none stored". ADD COLUMN does not rewrite the table,
     // so this is instant even for a large database.
     "ALTER TABLE blobs ADD COLUMN structure BLOB;",
     // 2 -> 3: blob references are no longer counted in the blob row (see
-    // ACCOUNT_SCHEMA).
-    "DROP TRIGGER messages_ins;
-     CREATE TRIGGER messages_ins AFTER INSERT ON messages BEGIN
-         UPDATE mailboxes SET
-             messages = messages + 1,
-             unseen = unseen + ((NEW.flags & 1) = 0),
-             deleted = deleted + ((NEW.flags & 8) != 0),
-             size = size + NEW.size
-         WHERE id = NEW.mailbox_id;
-     END;
-     DROP TRIGGER messages_del;
-     CREATE TRIGGER messages_del AFTER DELETE ON messages BEGIN
-         UPDATE mailboxes SET
-             messages = messages - 1,
-             unseen = unseen - ((OLD.flags & 1) = 0),
-             deleted = deleted - ((OLD.flags & 8) != 0),
-             size = size - OLD.size
-         WHERE id = OLD.mailbox_id;
-         DELETE FROM blobs WHERE id = OLD.blob_id
-             AND NOT EXISTS (SELECT 1 FROM messages WHERE blob_id = OLD.blob_id);
-     END;",
+    // ACCOUNT_SCHEMA); MESSAGE_TRIGGERS are created again after this.
+    "DROP TRIGGER messages_ins; DROP TRIGGER messages_del;",
 ];
+
+/// Migrations (by target version) after which [`MESSAGE_TRIGGERS`] are
+/// created again.
+const RECREATES_TRIGGERS: [i64; 1] = [3];
 
 /// The mailboxes every new account starts with.
 pub(crate) const DEFAULT_MAILBOXES: [(&str, Option<SpecialUse>); 6] = [
@@ -206,6 +199,7 @@ pub(crate) fn init_account(conn: &Connection) -> StoreResult<()> {
     let mut version = match existing {
         None => {
             tx.execute_batch(ACCOUNT_SCHEMA).db()?;
+            tx.execute_batch(MESSAGE_TRIGGERS).db()?;
             let now = now_unix();
             // UIDVALIDITY values come from a per-account counter seeded from
             // the clock, so every mailbox incarnation gets a fresh one.
@@ -242,6 +236,9 @@ pub(crate) fn init_account(conn: &Connection) -> StoreResult<()> {
                 })?;
             tx.execute_batch(step).db()?;
             version += 1;
+            if RECREATES_TRIGGERS.contains(&version) {
+                tx.execute_batch(MESSAGE_TRIGGERS).db()?;
+            }
         }
         tx.execute(
             "UPDATE meta SET value=?1 WHERE key='schema_version'",
