@@ -180,6 +180,31 @@ pub trait Account: Send + Sync + 'static {
         Ok(out)
     }
 
+    /// The stored search summary (`tidemark_search::Summary::to_bytes`) of
+    /// each message, in order; `None` where the backend keeps none (or the
+    /// message does not exist): the caller then computes it from the message.
+    async fn read_summaries(
+        &self,
+        _mailbox: MailboxId,
+        uids: &[Uid],
+    ) -> StoreResult<Vec<Option<Bytes>>> {
+        Ok(vec![None; uids.len()])
+    }
+
+    /// Asks the backend's text index which messages of `mailbox` have
+    /// `needle` (already folded by `tidemark_search::fold`) as a substring of
+    /// their folded [`TextField`] text. `Ok(None)`: the backend has no index
+    /// (the caller scans). An answer must be exact for every message it does
+    /// not list in [`IndexHits::unsure`].
+    async fn search_index(
+        &self,
+        _mailbox: MailboxId,
+        _field: TextField,
+        _needle: &str,
+    ) -> StoreResult<Option<IndexHits>> {
+        Ok(None)
+    }
+
     /// Appends messages atomically (all or none; MULTIAPPEND).
     async fn append(
         &self,

@@ -351,3 +351,23 @@ pub enum ChangeNotice {
     /// The mailbox list or subscriptions changed.
     MailboxList,
 }
+
+/// Which folded text of a message [`crate::Account::search_index`] looks in
+/// (`tidemark_search::SearchDoc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextField {
+    /// The top-level header, `name: value` lines (SEARCH HEADER, TEXT).
+    Header,
+    /// The decoded text parts (SEARCH BODY, TEXT).
+    Body,
+}
+
+/// An index's answer for one needle in one mailbox.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndexHits {
+    /// Messages whose text contains the needle, ascending.
+    pub hits: Vec<Uid>,
+    /// Messages the index cannot answer for (not indexed yet, or text cut at
+    /// the index's size limit), ascending; the caller scans them.
+    pub unsure: Vec<Uid>,
+}

@@ -26,6 +26,7 @@ pub(crate) mod select;
 pub(crate) mod starttls;
 pub(crate) mod status;
 pub(crate) mod store;
+pub(crate) mod summaries;
 pub(crate) mod subscribe;
 
 use crate::error::CommandError;

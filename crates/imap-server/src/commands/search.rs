@@ -18,16 +18,6 @@ use tidemark_mime::MessageStructure;
 use tidemark_store::{MessageMeta, StoreError, SystemFlag, Uid, UidSet};
 
 pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdResult {
-    if let Some(cs) = &cmd.charset
-        && !cs.eq_ignore_ascii_case("UTF-8")
-        && !cs.eq_ignore_ascii_case("US-ASCII")
-    {
-        return Err(CommandError::no(
-            Some(Code::BadCharset(vec!["UTF-8".into(), "US-ASCII".into()])),
-            format!("Unsupported charset {cs}"),
-        ));
-    }
-    check_supported(&cmd.criteria)?;
     let returns = match &cmd.return_opts {
         None => None,
         Some(opts) => {
@@ -42,66 +32,12 @@ pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdRe
             Some(opts.clone())
         }
     };
-    let (account, view) = need_selected(s)?;
-    if let Some(set) = uses_saved(&cmd.criteria) {
-        return Err(CommandError::bad(
-            None,
-            format!("{set}: no saved search result"),
-        ));
-    }
-    let all = UidSet::range(1, view.max_uid().max(1));
-    let metas = if view.exists() == 0 {
-        Vec::new()
-    } else {
-        account.fetch_meta(view.id, &all).await?
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let ctx = Ctx {
-        exists: view.exists(),
-        max_uid: view.max_uid(),
-        now,
-    };
-    // Cheap keys first: a message is read only when metadata cannot decide.
-    let mut decided: Vec<(&MessageMeta, u32, Option<bool>)> = Vec::with_capacity(metas.len());
-    for m in &metas {
-        let Some(seq) = view.seq(m.uid) else { continue };
-        decided.push((m, seq, eval_meta(&cmd.criteria, m, seq, &ctx)));
-    }
-    let undecided: Vec<usize> = (0..decided.len())
-        .filter(|&i| decided[i].2.is_none())
-        .collect();
-    for chunk in undecided.chunks(TEXT_CHUNK) {
-        let uids: Vec<Uid> = chunk.iter().map(|&i| decided[i].0.uid).collect();
-        let structures = account.read_structures(view.id, &uids).await?;
-        for (&i, stored) in chunk.iter().zip(structures) {
-            let (m, seq, _) = decided[i];
-            // Gone since the metadata was read: it matches nothing.
-            let Some(stored) = stored else {
-                decided[i].2 = Some(false);
-                continue;
-            };
-            let raw = match account.read_message(view.id, m.uid).await {
-                Ok(raw) => raw,
-                Err(StoreError::Expunged) => {
-                    decided[i].2 = Some(false);
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            let structure =
-                MessageStructure::from_bytes(&stored).unwrap_or_else(|| tidemark_mime::parse(&raw));
-            let text = MessageText::new(&raw, &structure);
-            decided[i].2 = Some(eval_full(&cmd.criteria, m, seq, &ctx, &text));
-        }
-    }
-    let ids: Vec<u32> = decided
+    let hits = evaluate(s, cmd.charset.as_deref(), &cmd.criteria).await?;
+    let ids: Vec<u32> = hits
         .iter()
-        .filter(|(_, _, r)| *r == Some(true))
-        .map(|&(m, seq, _)| match cmd.mode {
-            UidMode::Uid => m.uid.0,
-            UidMode::Sequence => seq,
+        .map(|h| match cmd.mode {
+            UidMode::Uid => h.uid.0,
+            UidMode::Sequence => h.seq,
         })
         .collect();
     match returns {
@@ -133,6 +69,99 @@ pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdRe
         }
     }
     Ok(Done::ok("SEARCH completed"))
+}
+
+/// One message that matched a search.
+#[derive(Debug, Clone)]
+pub(crate) struct Hit {
+    pub(crate) seq: u32,
+    pub(crate) uid: Uid,
+    pub(crate) meta: MessageMeta,
+}
+
+/// The messages of the selected mailbox that match `criteria`, in sequence
+/// order (SEARCH, SORT and THREAD share this). `charset` is the CHARSET
+/// argument, if any.
+pub(crate) async fn evaluate(
+    s: &mut Session,
+    charset: Option<&str>,
+    criteria: &SearchKey,
+) -> Result<Vec<Hit>, CommandError> {
+    if let Some(cs) = charset
+        && !cs.eq_ignore_ascii_case("UTF-8")
+        && !cs.eq_ignore_ascii_case("US-ASCII")
+    {
+        return Err(CommandError::no(
+            Some(Code::BadCharset(vec!["UTF-8".into(), "US-ASCII".into()])),
+            format!("Unsupported charset {cs}"),
+        ));
+    }
+    check_supported(criteria)?;
+    let (account, view) = need_selected(s)?;
+    if let Some(set) = uses_saved(criteria) {
+        return Err(CommandError::bad(
+            None,
+            format!("{set}: no saved search result"),
+        ));
+    }
+    let all = UidSet::range(1, view.max_uid().max(1));
+    let metas = if view.exists() == 0 {
+        Vec::new()
+    } else {
+        account.fetch_meta(view.id, &all).await?
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let ctx = Ctx {
+        exists: view.exists(),
+        max_uid: view.max_uid(),
+        now,
+    };
+    // Cheap keys first: a message is read only when metadata cannot decide.
+    let mut decided: Vec<(&MessageMeta, u32, Option<bool>)> = Vec::with_capacity(metas.len());
+    for m in &metas {
+        let Some(seq) = view.seq(m.uid) else { continue };
+        decided.push((m, seq, eval_meta(criteria, m, seq, &ctx)));
+    }
+    let undecided: Vec<usize> = (0..decided.len())
+        .filter(|&i| decided[i].2.is_none())
+        .collect();
+    for chunk in undecided.chunks(TEXT_CHUNK) {
+        let uids: Vec<Uid> = chunk.iter().map(|&i| decided[i].0.uid).collect();
+        let structures = account.read_structures(view.id, &uids).await?;
+        for (&i, stored) in chunk.iter().zip(structures) {
+            let (m, seq, _) = decided[i];
+            // Gone since the metadata was read: it matches nothing.
+            let Some(stored) = stored else {
+                decided[i].2 = Some(false);
+                continue;
+            };
+            let raw = match account.read_message(view.id, m.uid).await {
+                Ok(raw) => raw,
+                Err(StoreError::Expunged) => {
+                    decided[i].2 = Some(false);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let structure =
+                MessageStructure::from_bytes(&stored).unwrap_or_else(|| tidemark_mime::parse(&raw));
+            let text = MessageText::new(&raw, &structure);
+            decided[i].2 = Some(eval_full(criteria, m, seq, &ctx, &text));
+        }
+    }
+    let mut hits: Vec<Hit> = decided
+        .into_iter()
+        .filter(|(_, _, r)| *r == Some(true))
+        .map(|(m, seq, _)| Hit {
+            seq,
+            uid: m.uid,
+            meta: m.clone(),
+        })
+        .collect();
+    hits.sort_by_key(|h| h.seq);
+    Ok(hits)
 }
 
 /// Messages whose structures are read in one batch call.

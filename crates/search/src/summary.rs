@@ -1,0 +1,246 @@
+//! Per-message values that SEARCH's header and SENT* keys, SORT and THREAD
+//! need, computed once at delivery so none of them reads the message again.
+
+use tidemark_mime::MessageStructure;
+
+use crate::date::{SentDate, parse_date};
+use crate::decode::decoded_header;
+use crate::{fold, sortkeys};
+
+/// What SEARCH (header fields, sent date), SORT and THREAD use of a message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// The first parseable `Date:` field.
+    pub sent: Option<SentDate>,
+    /// Folded decoded values of every Subject/From/To/Cc/Bcc field of the
+    /// top-level header, joined by `\n` (decoded values hold no `\n`);
+    /// `None` when the message has no such field.
+    pub subject: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cc: Option<String>,
+    pub bcc: Option<String>,
+    /// SORT SUBJECT / THREAD key: the base subject (RFC 5256 2.1).
+    pub base_subject: String,
+    /// SORT FROM/TO/CC keys (RFC 5256): the first address's mailbox.
+    pub sort_from: String,
+    pub sort_to: String,
+    pub sort_cc: String,
+    /// SORT DISPLAYFROM/DISPLAYTO keys (RFC 5957).
+    pub display_from: String,
+    pub display_to: String,
+    /// THREAD REFERENCES inputs: Message-ID, References, In-Reply-To.
+    pub message_id: Option<String>,
+    pub references: Vec<String>,
+    pub in_reply_to: Option<String>,
+}
+
+impl Summary {
+    pub fn new(raw: &[u8], structure: &MessageStructure) -> Self {
+        let root = &structure.root;
+        let fields = decoded_header(raw, root.header_start, root.body_start);
+        let joined = |name: &str| -> Option<String> {
+            let mut out: Option<String> = None;
+            for (n, v) in &fields {
+                if n.eq_ignore_ascii_case(name.as_bytes()) {
+                    let o = out.get_or_insert_with(String::new);
+                    if !o.is_empty() {
+                        o.push('\n');
+                    }
+                    o.push_str(&fold(v));
+                }
+            }
+            out
+        };
+        let first_raw = |name: &str| -> Option<Vec<u8>> {
+            tidemark_mime::header_fields(raw, root.header_start, root.body_start)
+                .into_iter()
+                .find(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
+                .map(|f| f.value.to_vec())
+        };
+        let env = root.envelope.as_deref().cloned().unwrap_or_default();
+        let sent = tidemark_mime::header_fields(raw, root.header_start, root.body_start)
+            .into_iter()
+            .filter(|f| f.name.eq_ignore_ascii_case(b"Date"))
+            .find_map(|f| parse_date(&f.value));
+        let subject_decoded = fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(b"Subject"))
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("");
+        Self {
+            sent,
+            subject: joined("Subject"),
+            from: joined("From"),
+            to: joined("To"),
+            cc: joined("Cc"),
+            bcc: joined("Bcc"),
+            base_subject: sortkeys::base_subject(subject_decoded),
+            sort_from: sortkeys::sort_address(&env.from),
+            sort_to: sortkeys::sort_address(&env.to),
+            sort_cc: sortkeys::sort_address(&env.cc),
+            display_from: sortkeys::display_address(&env.from),
+            display_to: sortkeys::display_address(&env.to),
+            message_id: first_raw("Message-ID").and_then(|v| sortkeys::msg_ids(&v).into_iter().next()),
+            references: first_raw("References").map(|v| sortkeys::msg_ids(&v)).unwrap_or_default(),
+            in_reply_to: first_raw("In-Reply-To").and_then(|v| sortkeys::msg_ids(&v).into_iter().next()),
+        }
+    }
+
+    /// A compact versioned binary form (stored with the message).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![VERSION];
+        match self.sent {
+            Some(d) => {
+                out.push(1);
+                out.extend_from_slice(&d.day.to_le_bytes());
+                out.extend_from_slice(&d.utc.to_le_bytes());
+            }
+            None => out.push(0),
+        }
+        for s in [&self.subject, &self.from, &self.to, &self.cc, &self.bcc] {
+            put_opt(&mut out, s.as_deref());
+        }
+        for s in [
+            &self.base_subject,
+            &self.sort_from,
+            &self.sort_to,
+            &self.sort_cc,
+            &self.display_from,
+            &self.display_to,
+        ] {
+            put(&mut out, s);
+        }
+        put_opt(&mut out, self.message_id.as_deref());
+        put_opt(&mut out, self.in_reply_to.as_deref());
+        out.extend_from_slice(&(self.references.len() as u32).to_le_bytes());
+        for r in &self.references {
+            put(&mut out, r);
+        }
+        out
+    }
+
+    /// Reads [`Summary::to_bytes`] output; `None` on corruption or another version.
+    pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        let mut r = Reader(b);
+        if r.byte()? != VERSION {
+            return None;
+        }
+        let sent = match r.byte()? {
+            0 => None,
+            1 => Some(SentDate {
+                day: r.i64()?,
+                utc: r.i64()?,
+            }),
+            _ => return None,
+        };
+        let mut s = Self {
+            sent,
+            subject: r.opt()?,
+            from: r.opt()?,
+            to: r.opt()?,
+            cc: r.opt()?,
+            bcc: r.opt()?,
+            base_subject: r.string()?,
+            sort_from: r.string()?,
+            sort_to: r.string()?,
+            sort_cc: r.string()?,
+            display_from: r.string()?,
+            display_to: r.string()?,
+            message_id: r.opt()?,
+            in_reply_to: r.opt()?,
+            references: Vec::new(),
+        };
+        let n = r.u32()? as usize;
+        if n > r.0.len() / 4 {
+            return None;
+        }
+        for _ in 0..n {
+            s.references.push(r.string()?);
+        }
+        if !r.0.is_empty() {
+            return None;
+        }
+        Some(s)
+    }
+}
+
+/// Bumped whenever what [`Summary::new`] computes changes, so stores can
+/// recompute old summaries.
+pub const VERSION: u8 = 1;
+
+fn put(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            out.push(1);
+            put(out, s);
+        }
+        None => out.push(0),
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Some(a)
+    }
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn string(&mut self) -> Option<String> {
+        let n = self.u32()? as usize;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+    fn opt(&mut self) -> Option<Option<String>> {
+        match self.byte()? {
+            0 => Some(None),
+            1 => Some(Some(self.string()?)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_fields() {
+        let raw = b"From: =?UTF-8?Q?J=C3=B6rg?= <Joerg@Example.org>\r\n\
+            To: a@x.org, b@y.org\r\n\
+            Subject: Re: [list] Hello\r\n\
+            Date: Tue, 2 Jan 2024 23:30:00 -0500\r\n\
+            Message-ID: <m2@x>\r\n\
+            References: <m0@x> <m1@x>\r\n\
+            In-Reply-To: <m1@x>\r\n\r\nbody\r\n";
+        let st = tidemark_mime::parse(raw);
+        let s = Summary::new(raw, &st);
+        assert_eq!(s.from, Some(fold("Jörg <Joerg@Example.org>")));
+        assert_eq!(s.cc, None);
+        assert_eq!(s.sent.unwrap().day, crate::date::days_from_civil(2024, 1, 2));
+        assert_eq!(s.message_id.as_deref(), Some("m2@x"));
+        assert_eq!(s.references, vec!["m0@x".to_string(), "m1@x".to_string()]);
+        assert_eq!(s.in_reply_to.as_deref(), Some("m1@x"));
+        let b = s.to_bytes();
+        assert_eq!(Summary::from_bytes(&b), Some(s));
+        assert_eq!(Summary::from_bytes(&b[..b.len() - 1]), None);
+        assert_eq!(Summary::from_bytes(b"\x09"), None);
+    }
+}
