@@ -12,9 +12,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tidemark_store::{
-    Account, AppendOutcome, ChangeNotice, Changes, CopyOutcome, ExpungeOutcome, FlagUpdate,
+    Account, AppendOutcome, ChangeNotice, Changes, CopyOutcome, ExpungeOutcome, FlagUpdate, IndexHits,
     MailboxId, MailboxInfo, MailboxSnapshot, MailboxStatus, MessageMeta, ModSeq, NewMessage,
-    SpecialUse, StoreError, StoreOutcome, StoreResult, Uid, UidSet, missing_is_none,
+    SpecialUse, StoreError, StoreOutcome, StoreResult, TextField, Uid, UidSet, missing_is_none,
 };
 use tokio::sync::broadcast;
 
@@ -134,7 +134,8 @@ fn prepare(messages: Vec<NewMessage>) -> StoreResult<Vec<Prepared>> {
             }
             check_keywords(&msg.flags)?;
             let sha256: [u8; 32] = Sha256::digest(&msg.data).into();
-            Ok(Prepared { msg, sha256 })
+            let doc = crate::index::IndexDoc::new(&msg.data, &msg.structure);
+            Ok(Prepared { msg, sha256, doc })
         })
         .collect()
 }
@@ -239,6 +240,32 @@ impl Account for SqliteAccount {
                 .collect()
         })
         .await
+    }
+
+    async fn read_summaries(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+    ) -> StoreResult<Vec<Option<Bytes>>> {
+        let uids = uids.to_vec();
+        self.read(move |c| {
+            Ok(crate::index::read_summaries(c, mailbox, &uids)?
+                .into_iter()
+                .map(|o| o.map(Bytes::from))
+                .collect())
+        })
+        .await
+    }
+
+    async fn search_index(
+        &self,
+        mailbox: MailboxId,
+        field: TextField,
+        needle: &str,
+    ) -> StoreResult<Option<IndexHits>> {
+        let needle = needle.to_string();
+        self.read(move |c| crate::index::search(c, mailbox, field, &needle).map(Some))
+            .await
     }
 
     async fn read_ranges(

@@ -15,6 +15,7 @@
 
 mod account;
 mod db;
+mod index;
 mod mailbox;
 mod messages;
 mod names;
@@ -231,6 +232,7 @@ impl Inner {
         let path = account_path(&self.accounts_dir, id);
         let conn = open_conn(&path, self.config.durability, true)?;
         schema::init_account(&conn)?;
+        index::rebuild(&conn)?;
         let (feed, _) = broadcast::channel(self.config.feed_capacity.max(1));
         let writer = writer::Writer::start(
             conn,

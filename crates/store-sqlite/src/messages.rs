@@ -12,6 +12,8 @@ use tidemark_store::{
 pub(crate) struct Prepared {
     pub msg: NewMessage,
     pub sha256: [u8; 32],
+    /// What the search index keeps of the message.
+    pub doc: crate::index::IndexDoc,
 }
 
 struct MailboxRow {
@@ -61,12 +63,8 @@ fn alloc_uids(conn: &Connection, id: MailboxId, row: &MailboxRow, n: usize) -> S
 /// Finds or stores the blob with these bytes; returns its id. The structure
 /// belongs to the bytes: an existing blob keeps its structure unless it has
 /// none, in which case it takes this one.
-fn put_blob(
-    conn: &Connection,
-    sha256: &[u8; 32],
-    data: &[u8],
-    structure: &[u8],
-) -> StoreResult<i64> {
+fn put_blob(conn: &Connection, p: &Prepared) -> StoreResult<i64> {
+    let (sha256, data, structure) = (&p.sha256, &p.msg.data[..], &p.msg.structure[..]);
     let existing: Option<(i64, i64, bool)> = conn
         .prepare_cached(
             "SELECT id, size, structure IS NULL OR length(structure) = 0 FROM blobs WHERE sha256=?1",
@@ -87,19 +85,25 @@ fn put_blob(
                 .execute(params![id, structure])
                 .db()?;
         }
+        if !crate::index::has_current_doc(conn, id)? {
+            crate::index::put_doc(conn, id, &p.doc)?;
+        }
         return Ok(id);
     }
     // An empty structure is stored as NULL: one spelling of "none".
     let structure = (!structure.is_empty()).then_some(structure);
-    conn.prepare_cached(
-        "INSERT INTO blobs(sha256, size, refcount, structure, data) VALUES(?1, ?2, 0, ?3, ?4) RETURNING id",
-    )
-    .db()?
-    .query_row(
-        params![&sha256[..], data.len() as i64, structure, data],
-        |r| r.get(0),
-    )
-    .db()
+    let id: i64 = conn
+        .prepare_cached(
+            "INSERT INTO blobs(sha256, size, refcount, structure, data) VALUES(?1, ?2, 0, ?3, ?4) RETURNING id",
+        )
+        .db()?
+        .query_row(
+            params![&sha256[..], data.len() as i64, structure, data],
+            |r| r.get(0),
+        )
+        .db()?;
+    crate::index::put_doc(conn, id, &p.doc)?;
+    Ok(id)
 }
 
 const INSERT_MESSAGE: &str = "INSERT INTO messages(mailbox_id, uid, blob_id, flags, keywords, internal_date, tz_offset, size, modseq)
@@ -125,7 +129,7 @@ pub(crate) fn append(
     let mut uids = Vec::with_capacity(messages.len());
     for (i, p) in messages.into_iter().enumerate() {
         let uid = first + i as u32;
-        let blob = put_blob(conn, &p.sha256, &p.msg.data, &p.msg.structure)?;
+        let blob = put_blob(conn, &p)?;
         let (date, tz) = match p.msg.internal_date {
             Some(d) => (d.unix, d.offset_minutes as i64),
             None => (now, 0),

@@ -10,8 +10,10 @@ use tidemark_store::{SpecialUse, StoreResult};
 /// Schema version of an account database.
 ///
 /// History: 1 = the first release; 2 = `blobs.structure` (the caller's
-/// parsed MIME structure, stored once per distinct message bytes).
-pub(crate) const ACCOUNT_SCHEMA_VERSION: i64 = 3;
+/// parsed MIME structure, stored once per distinct message bytes); 3 = blobs
+/// dropped by trigger instead of reference counts; 4 = the search index
+/// (`crate::index::INDEX_SCHEMA`).
+pub(crate) const ACCOUNT_SCHEMA_VERSION: i64 = 4;
 /// Schema version of `accounts.db`.
 pub(crate) const DIRECTORY_SCHEMA_VERSION: i64 = 1;
 
@@ -124,7 +126,7 @@ END;
 /// version `i + 1` to `i + 2`, running its statements then, for the steps in
 /// [`RECREATES_TRIGGERS`], [`MESSAGE_TRIGGERS`]. Each runs inside the
 /// opening transaction.
-const ACCOUNT_MIGRATIONS: [&str; 2] = [
+const ACCOUNT_MIGRATIONS: [&str; 3] = [
     // 1 -> 2: the parsed MIME structure of the message bytes. NULL (old
     // rows) reads as "none stored". ADD COLUMN does not rewrite the table,
     // so this is instant even for a large database.
@@ -132,6 +134,9 @@ const ACCOUNT_MIGRATIONS: [&str; 2] = [
     // 2 -> 3: blob references are no longer counted in the blob row (see
     // ACCOUNT_SCHEMA); MESSAGE_TRIGGERS are created again after this.
     "DROP TRIGGER messages_ins; DROP TRIGGER messages_del;",
+    // 3 -> 4: the search index; its docs are built by `index::rebuild` when
+    // the account is opened.
+    crate::index::INDEX_SCHEMA,
 ];
 
 /// Migrations (by target version) after which [`MESSAGE_TRIGGERS`] are
@@ -200,6 +205,7 @@ pub(crate) fn init_account(conn: &Connection) -> StoreResult<()> {
         None => {
             tx.execute_batch(ACCOUNT_SCHEMA).db()?;
             tx.execute_batch(MESSAGE_TRIGGERS).db()?;
+            tx.execute_batch(crate::index::INDEX_SCHEMA).db()?;
             let now = now_unix();
             // UIDVALIDITY values come from a per-account counter seeded from
             // the clock, so every mailbox incarnation gets a fresh one.

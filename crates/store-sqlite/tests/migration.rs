@@ -172,7 +172,29 @@ async fn schema_1_database_is_migrated() {
             |r| r.get(0),
         )
         .expect("version");
-    assert_eq!(version, 3, "schema version bumped to the current one");
+    assert_eq!(version, 4, "schema version bumped to the current one");
+    // Version 4's search index was built for the old messages at open.
+    let found = acc
+        .search_index(
+            acc.mailbox("INBOX").await.expect("inbox").id,
+            TextField::Body,
+            "by schema",
+        )
+        .await
+        .expect("search")
+        .expect("an index");
+    assert_eq!(found.hits, vec![Uid(1)]);
+    assert!(found.unsure.is_empty());
+    let header = acc
+        .search_index(
+            acc.mailbox("INBOX").await.expect("inbox").id,
+            TextField::Header,
+            "subject: old",
+        )
+        .await
+        .expect("search")
+        .expect("an index");
+    assert_eq!(header.hits, vec![Uid(1), Uid(2)]);
 
     let inbox = acc.mailbox("INBOX").await.expect("inbox");
     let st = acc.status(inbox.id).await.expect("status");
@@ -260,6 +282,23 @@ async fn schema_1_database_is_migrated() {
         .query_row("SELECT count(*) FROM blobs", [], |r| r.get(0))
         .expect("count");
     assert_eq!(blobs, 0, "no message refers to any blob any more");
+    let docs: i64 = Connection::open(&path)
+        .expect("inspect")
+        .query_row(
+            "SELECT (SELECT count(*) FROM search_docs) + (SELECT count(*) FROM search_fts)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(docs, 0, "the index forgets a dropped blob");
+    // FTS5 compares its index with the content table.
+    Connection::open(&path)
+        .expect("inspect")
+        .execute(
+            "INSERT INTO search_fts(search_fts, rank) VALUES('integrity-check', 1)",
+            [],
+        )
+        .expect("index consistent with its content");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

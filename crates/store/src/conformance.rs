@@ -10,6 +10,7 @@
 //! observable after every operation.
 
 mod cases;
+mod index;
 mod mail;
 mod model;
 mod parts;

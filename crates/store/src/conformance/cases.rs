@@ -1,6 +1,7 @@
 //! Rule-by-rule conformance cases.
 
 use super::mail::*;
+use super::index::*;
 use super::parts::*;
 use super::{Case, CaseFuture, account, expect_err, flags, mailbox, message, names, ok};
 use crate::*;
@@ -47,6 +48,7 @@ cases!(
     structure_round_trip,
     read_range_edges,
     batch_reads_match_single,
+    index_answers_are_exact,
 );
 
 async fn accounts<S: Store>(store: &S) {
