@@ -42,6 +42,9 @@ pub struct SelectedMailbox {
     pending_expunges: Vec<Uid>,
     /// Everything up to this MODSEQ has been taken into the view.
     highest_modseq: ModSeq,
+    /// The SEARCHRES saved result (`$`, RFC 5182), ascending; empty at
+    /// SELECT.
+    pub saved_search: Vec<Uid>,
 }
 
 impl SelectedMailbox {
@@ -64,6 +67,7 @@ impl SelectedMailbox {
             modseqs,
             pending_expunges: Vec::new(),
             highest_modseq,
+            saved_search: Vec::new(),
         }
     }
 

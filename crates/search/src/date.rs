@@ -39,9 +39,7 @@ pub fn parse_date(v: &[u8]) -> Option<SentDate> {
         Some(i) => &s[i + 1..],
         None => &s[..],
     };
-    let mut words = s
-        .split(char::is_whitespace)
-        .filter(|w| !w.is_empty());
+    let mut words = s.split(char::is_whitespace).filter(|w| !w.is_empty());
     let first = words.next()?;
     // "2-Jan-2024" written with dashes (seen in the wild).
     let mut dashed: Vec<&str> = Vec::new();
@@ -57,7 +55,8 @@ pub fn parse_date(v: &[u8]) -> Option<SentDate> {
     let day: u8 = day_w.parse().ok()?;
     let month = MONTHS
         .iter()
-        .position(|m| month_w.len() >= 3 && month_w[..3].eq_ignore_ascii_case(m))? as u8
+        .position(|m| month_w.len() >= 3 && month_w[..3].eq_ignore_ascii_case(m))?
+        as u8
         + 1;
     if !year_w.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -167,13 +166,21 @@ mod tests {
     fn parses_rfc5322_and_obsolete_forms() {
         let d = parse_date(b"Fri, 21 Nov 1997 09:55:06 -0600").unwrap();
         assert_eq!(d.day, day(1997, 11, 21));
-        assert_eq!(d.utc, day(1997, 11, 21) * 86_400 + 9 * 3600 + 55 * 60 + 6 + 6 * 3600);
+        assert_eq!(
+            d.utc,
+            day(1997, 11, 21) * 86_400 + 9 * 3600 + 55 * 60 + 6 + 6 * 3600
+        );
         let d = parse_date(b"2 Jan 24 23:30 EST").unwrap();
         assert_eq!(d.day, day(2024, 1, 2));
         assert_eq!(d.utc, day(2024, 1, 3) * 86_400 + 4 * 3600 + 30 * 60);
-        assert_eq!(parse_date(b"2 Jan 24").unwrap().utc, day(2024, 1, 2) * 86_400);
         assert_eq!(
-            parse_date(b"Tue, 2 Jan 2024 10:00:00 +0000 (UTC)").unwrap().day,
+            parse_date(b"2 Jan 24").unwrap().utc,
+            day(2024, 1, 2) * 86_400
+        );
+        assert_eq!(
+            parse_date(b"Tue, 2 Jan 2024 10:00:00 +0000 (UTC)")
+                .unwrap()
+                .day,
             day(2024, 1, 2)
         );
         assert_eq!(parse_date(b"31 Feb 2024 10:00 +0000"), None);

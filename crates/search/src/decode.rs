@@ -206,3 +206,35 @@ pub(crate) fn body_text(raw: &[u8], p: &Part, depth: usize, out: &mut String, li
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adjacent_encoded_words() {
+        assert_eq!(decode_header_value(b"=?UTF-8?Q?a?= =?UTF-8?Q?b?="), "ab");
+        assert_eq!(
+            decode_header_value(b"=?UTF-8?Q?a?= x =?UTF-8?Q?b?="),
+            "a x b"
+        );
+        // A character split across two words.
+        assert_eq!(
+            decode_header_value(b"=?UTF-8?Q?=C3?=\n =?UTF-8?Q?=BC?="),
+            "ü"
+        );
+        assert_eq!(decode_header_value(b"=?utf-8?q?a_b?="), "a b");
+        assert_eq!(decode_header_value(b"no =? words"), "no =? words");
+        assert_eq!(
+            decode_header_value(b"=?ISO-8859-1?Q?Andr=E9?= <a@b>"),
+            "André <a@b>"
+        );
+        assert_eq!(decode_header_value(b"=?koi8-r?B?8NLJ18XU?="), "Привет");
+    }
+
+    #[test]
+    fn charsets() {
+        assert_eq!(to_unicode(b"caf\xe9", Some(b"windows-1252")), "café");
+        assert_eq!(to_unicode("ü".as_bytes(), None), "ü");
+        assert_eq!(to_unicode(b"\xff", Some(b"x-unknown")), "\u{fffd}");
+    }
+}

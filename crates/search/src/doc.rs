@@ -54,3 +54,39 @@ pub fn body(raw: &[u8], structure: &MessageStructure, limit: usize) -> (String, 
     let cut = limit != usize::MAX && s.len() >= limit;
     (fold(&s), cut)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(raw: &str, limit: usize) -> SearchDoc {
+        let raw = raw.replace('\n', "\r\n");
+        SearchDoc::new(raw.as_bytes(), &tidemark_mime::parse(raw.as_bytes()), limit)
+    }
+
+    const MSG: &str = "From: =?ISO-8859-1?Q?Andr=E9?= <andre@example.org>\n\
+        Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?= aus\n =?UTF-8?B?S8O2bG4=?=\n\
+        MIME-Version: 1.0\n\
+        Content-Type: text/plain; charset=iso-8859-1\n\
+        Content-Transfer-Encoding: quoted-printable\n\
+        \n\
+        Caf=E9 cr=\n=E8me\n";
+
+    #[test]
+    fn header_and_body_are_decoded_and_folded() {
+        let d = doc(MSG, usize::MAX);
+        assert!(d.header.contains(&fold("SUBJECT: GRÜSSE AUS KÖLN")));
+        assert!(d.header.contains(&fold("andré <ANDRE@")));
+        assert!(!d.header.contains("=?"));
+        assert!(d.body.contains(&fold("CAFÉ CRÈME")));
+        assert!(!d.body.contains("subject"));
+        assert!(d.complete);
+    }
+
+    #[test]
+    fn body_limit_marks_the_doc_incomplete() {
+        let d = doc(MSG, 4);
+        assert!(!d.complete);
+        assert!(doc(MSG, 1000).complete);
+    }
+}

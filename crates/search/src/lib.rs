@@ -23,8 +23,14 @@ use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
 
 /// The i;unicode-casemap key of `s` (approximated by full case folding).
+/// NUL becomes U+FFFD: SQL text functions (and so the index) end a string
+/// at NUL, and text and needles must be folded alike.
 pub fn fold(s: &str) -> String {
-    s.nfkd().default_case_fold().nfkd().collect()
+    s.nfkd()
+        .default_case_fold()
+        .nfkd()
+        .map(|c| if c == '\0' { '\u{fffd}' } else { c })
+        .collect()
 }
 
 #[cfg(test)]

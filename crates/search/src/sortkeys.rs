@@ -15,7 +15,9 @@ pub fn base_subject(subject: &str) -> String {
         // (2) trailing "(fwd)" and whitespace.
         loop {
             let t = s.trim_end();
-            if t.len() >= 5 && t[t.len() - 5..].eq_ignore_ascii_case("(fwd)") {
+            if t.get(t.len().saturating_sub(5)..)
+                .is_some_and(|x| x.eq_ignore_ascii_case("(fwd)"))
+            {
                 s = t[..t.len() - 5].to_string();
             } else {
                 s = t.to_string();
@@ -42,7 +44,10 @@ pub fn base_subject(subject: &str) -> String {
             }
         }
         // (5) "[fwd: ... ]".
-        if s.len() >= 6 && s[..5].eq_ignore_ascii_case("[fwd:") && s.ends_with(']') {
+        if s.len() >= 6
+            && s.get(..5).is_some_and(|x| x.eq_ignore_ascii_case("[fwd:"))
+            && s.ends_with(']')
+        {
             s = s[5..s.len() - 1].to_string();
         }
         if s == before {
@@ -90,7 +95,9 @@ pub fn display_address(addrs: &[Address]) -> String {
     }
     let mut s = String::from_utf8_lossy(a.mailbox.as_deref().unwrap_or_default()).into_owned();
     s.push('@');
-    s.push_str(&String::from_utf8_lossy(a.host.as_deref().unwrap_or_default()));
+    s.push_str(&String::from_utf8_lossy(
+        a.host.as_deref().unwrap_or_default(),
+    ));
     fold(&s)
 }
 
@@ -102,7 +109,10 @@ pub fn msg_ids(v: &[u8]) -> Vec<String> {
     let mut rest = &s[..];
     while let Some(a) = rest.find('<') {
         let Some(b) = rest[a..].find('>') else { break };
-        let id: String = rest[a + 1..a + b].chars().filter(|c| !c.is_whitespace()).collect();
+        let id: String = rest[a + 1..a + b]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         if !id.is_empty() {
             out.push(id);
         }

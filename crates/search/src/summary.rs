@@ -81,9 +81,13 @@ impl Summary {
             sort_cc: sortkeys::sort_address(&env.cc),
             display_from: sortkeys::display_address(&env.from),
             display_to: sortkeys::display_address(&env.to),
-            message_id: first_raw("Message-ID").and_then(|v| sortkeys::msg_ids(&v).into_iter().next()),
-            references: first_raw("References").map(|v| sortkeys::msg_ids(&v)).unwrap_or_default(),
-            in_reply_to: first_raw("In-Reply-To").and_then(|v| sortkeys::msg_ids(&v).into_iter().next()),
+            message_id: first_raw("Message-ID")
+                .and_then(|v| sortkeys::msg_ids(&v).into_iter().next()),
+            references: first_raw("References")
+                .map(|v| sortkeys::msg_ids(&v))
+                .unwrap_or_default(),
+            in_reply_to: first_raw("In-Reply-To")
+                .and_then(|v| sortkeys::msg_ids(&v).into_iter().next()),
         }
     }
 
@@ -234,7 +238,10 @@ mod tests {
         let s = Summary::new(raw, &st);
         assert_eq!(s.from, Some(fold("Jörg <Joerg@Example.org>")));
         assert_eq!(s.cc, None);
-        assert_eq!(s.sent.unwrap().day, crate::date::days_from_civil(2024, 1, 2));
+        assert_eq!(
+            s.sent.unwrap().day,
+            crate::date::days_from_civil(2024, 1, 2)
+        );
         assert_eq!(s.message_id.as_deref(), Some("m2@x"));
         assert_eq!(s.references, vec!["m0@x".to_string(), "m1@x".to_string()]);
         assert_eq!(s.in_reply_to.as_deref(), Some("m1@x"));

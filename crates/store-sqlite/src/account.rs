@@ -12,9 +12,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tidemark_store::{
-    Account, AppendOutcome, ChangeNotice, Changes, CopyOutcome, ExpungeOutcome, FlagUpdate, IndexHits,
-    MailboxId, MailboxInfo, MailboxSnapshot, MailboxStatus, MessageMeta, ModSeq, NewMessage,
-    SpecialUse, StoreError, StoreOutcome, StoreResult, TextField, Uid, UidSet, missing_is_none,
+    Account, AppendOutcome, ChangeNotice, Changes, CopyOutcome, ExpungeOutcome, FlagUpdate,
+    IndexHits, MailboxId, MailboxInfo, MailboxSnapshot, MailboxStatus, MessageMeta, ModSeq,
+    NewMessage, SpecialUse, StoreError, StoreOutcome, StoreResult, TextField, Uid, UidSet,
+    missing_is_none,
 };
 use tokio::sync::broadcast;
 

@@ -71,8 +71,8 @@ impl IndexDoc {
     /// The doc of `data`; `structure` is the caller's serialised structure
     /// (parsed again when it is empty or unreadable).
     pub(crate) fn new(data: &[u8], structure: &[u8]) -> Self {
-        let st = MessageStructure::from_bytes(structure)
-            .unwrap_or_else(|| tidemark_mime::parse(data));
+        let st =
+            MessageStructure::from_bytes(structure).unwrap_or_else(|| tidemark_mime::parse(data));
         let doc = SearchDoc::new(data, &st, BODY_LIMIT);
         let header_cut = doc.header.len() > BODY_LIMIT;
         let mut header = doc.header;

@@ -21,6 +21,7 @@ pub(crate) mod namespace;
 pub(crate) mod noop;
 pub(crate) mod rename;
 pub(crate) mod search;
+pub(crate) mod search_eval;
 pub(crate) mod search_text;
 pub(crate) mod select;
 pub(crate) mod starttls;
@@ -151,10 +152,15 @@ pub(crate) fn resolve_set(
     set: &SequenceSet,
 ) -> Result<UidSet, CommandError> {
     if set.is_saved() {
-        return Err(CommandError::bad(
-            None,
-            "No saved search result ($): SEARCHRES is not available yet",
-        ));
+        // RFC 5182: `$` names the saved messages that still exist, whether
+        // used as sequence numbers or UIDs.
+        let mut uids = UidSet::new();
+        for &u in &view.saved_search {
+            if view.seq(u).is_some() {
+                uids.insert_range(u.0, u.0);
+            }
+        }
+        return Ok(uids);
     }
     match mode {
         UidMode::Sequence => {

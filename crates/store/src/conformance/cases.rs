@@ -1,7 +1,7 @@
 //! Rule-by-rule conformance cases.
 
-use super::mail::*;
 use super::index::*;
+use super::mail::*;
 use super::parts::*;
 use super::{Case, CaseFuture, account, expect_err, flags, mailbox, message, names, ok};
 use crate::*;

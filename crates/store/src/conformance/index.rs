@@ -15,7 +15,10 @@ async fn check(acc: &dyn Account, mb: MailboxId, field: TextField, needle: &str,
     ) else {
         return;
     };
-    let all = ok(acc.fetch_meta(mb, &UidSet::range(1, u32::MAX)).await, "fetch_meta");
+    let all = ok(
+        acc.fetch_meta(mb, &UidSet::range(1, u32::MAX)).await,
+        "fetch_meta",
+    );
     for m in all {
         let hit = got.hits.contains(&m.uid);
         let truth = want.contains(&m.uid.0);
@@ -25,13 +28,25 @@ async fn check(acc: &dyn Account, mb: MailboxId, field: TextField, needle: &str,
             got.hits
         );
         if hit {
-            assert!(truth, "{field:?} {needle:?}: uid {} reported but does not match", m.uid.0);
+            assert!(
+                truth,
+                "{field:?} {needle:?}: uid {} reported but does not match",
+                m.uid.0
+            );
         } else if !got.unsure.contains(&m.uid) {
-            assert!(!truth, "{field:?} {needle:?}: uid {} matches but was not reported", m.uid.0);
+            assert!(
+                !truth,
+                "{field:?} {needle:?}: uid {} matches but was not reported",
+                m.uid.0
+            );
         }
     }
     for u in &got.hits {
-        assert!(want.contains(&u.0) || got.unsure.contains(u), "{needle:?}: uid {} not in mailbox", u.0);
+        assert!(
+            want.contains(&u.0) || got.unsure.contains(u),
+            "{needle:?}: uid {} not in mailbox",
+            u.0
+        );
     }
 }
 
@@ -51,7 +66,11 @@ pub(super) async fn index_answers_are_exact<S: Store>(store: &S) {
         .await,
         "append",
     );
-    ok(acc.append(arch.id, vec![message("quick archive", Flags::new())]).await, "append");
+    ok(
+        acc.append(arch.id, vec![message("quick archive", Flags::new())])
+            .await,
+        "append",
+    );
     use TextField::{Body, Header};
     check(&*acc, inbox.id, Body, "quick", &[1]).await;
     check(&*acc, inbox.id, Body, "fox", &[1, 3]).await;
@@ -65,18 +84,27 @@ pub(super) async fn index_answers_are_exact<S: Store>(store: &S) {
     check(&*acc, inbox.id, Header, "quick", &[]).await;
     check(&*acc, arch.id, Body, "quick", &[1]).await;
     // COPY shares the text; EXPUNGE removes it from the answer.
-    ok(acc.copy(inbox.id, &UidSet::range(1, 1), arch.id).await, "copy");
+    ok(
+        acc.copy(inbox.id, &UidSet::range(1, 1), arch.id).await,
+        "copy",
+    );
     check(&*acc, arch.id, Body, "quick", &[1, 2]).await;
     let upd = FlagUpdate {
         op: FlagOp::Add,
         flags: flags(&[Deleted], &[]),
         unchanged_since: None,
     };
-    ok(acc.store_flags(inbox.id, &UidSet::range(1, 1), &upd).await, "store");
+    ok(
+        acc.store_flags(inbox.id, &UidSet::range(1, 1), &upd).await,
+        "store",
+    );
     ok(acc.expunge(inbox.id, None).await, "expunge");
     check(&*acc, inbox.id, Body, "quick", &[]).await;
     check(&*acc, arch.id, Body, "quick", &[1, 2]).await;
-    ok(acc.expunge(arch.id, None).await, "expunge (nothing deleted)");
+    ok(
+        acc.expunge(arch.id, None).await,
+        "expunge (nothing deleted)",
+    );
     let upd_all = UidSet::range(1, 2);
     ok(acc.store_flags(arch.id, &upd_all, &upd).await, "store");
     ok(acc.expunge(arch.id, None).await, "expunge archive");

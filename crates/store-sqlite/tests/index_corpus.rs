@@ -1,0 +1,125 @@
+//! The search index against a scan, on real messages: every message of
+//! `shared/corpus/eml` is appended, and for needles cut from the messages'
+//! own text (long, short, non-ASCII, across line and part boundaries) the
+//! index must answer exactly what a scan of the whole folded text answers
+//! for every message it does not call unsure.
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tidemark_search::SearchDoc;
+use tidemark_store::*;
+use tidemark_store_sqlite::SqliteStore;
+
+fn corpus() -> Vec<Vec<u8>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/eml");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "corpus missing at {}",
+            dir.display()
+        );
+        eprintln!("corpus not found; skipping");
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .filter_map(|p| std::fs::read(p).ok())
+        .collect()
+}
+
+/// A substring of `s` of `len` characters starting at a random character.
+fn cut(s: &str, rng: &mut StdRng, len: usize) -> Option<String> {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() < len || len == 0 {
+        return None;
+    }
+    let start = rng.random_range(0..=chars.len() - len);
+    Some(chars[start..start + len].iter().collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_answers_like_a_scan() {
+    let messages = corpus();
+    if messages.is_empty() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).expect("open");
+    store.create_account("a", "x").await.expect("create");
+    let acc = store.open_account("a").await.expect("open");
+    let inbox = acc.mailbox("INBOX").await.expect("inbox");
+    let mut docs = Vec::new();
+    for raw in &messages {
+        let st = tidemark_mime::parse(raw);
+        docs.push(SearchDoc::new(raw, &st, usize::MAX));
+        let msg = NewMessage {
+            data: Bytes::from(raw.clone()),
+            flags: Flags::new(),
+            internal_date: None,
+            structure: Bytes::from(st.to_bytes()),
+        };
+        acc.append(inbox.id, vec![msg]).await.expect("append");
+    }
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut needles: Vec<(TextField, String)> = vec![
+        (TextField::Body, "the".into()),
+        (TextField::Body, "e".into()),
+        (TextField::Header, "subject: re".into()),
+        (TextField::Body, "no such text anywhere 9f8e7d".into()),
+        (TextField::Body, "*".into()),
+        (TextField::Body, "[".into()),
+    ];
+    for _ in 0..300 {
+        let i = rng.random_range(0..docs.len());
+        let field = if rng.random_bool(0.5) {
+            TextField::Body
+        } else {
+            TextField::Header
+        };
+        let text = match field {
+            TextField::Body => &docs[i].body,
+            TextField::Header => &docs[i].header,
+        };
+        let len = [1, 2, 3, 4, 7, 12, 30][rng.random_range(0..7)];
+        if let Some(n) = cut(text, &mut rng, len) {
+            needles.push((field, n));
+        }
+    }
+    let mut checked = 0;
+    for (field, needle) in &needles {
+        let got = acc
+            .search_index(inbox.id, *field, needle)
+            .await
+            .expect("search")
+            .expect("the embedded store has an index");
+        for (i, d) in docs.iter().enumerate() {
+            let uid = Uid(i as u32 + 1);
+            let text = match field {
+                TextField::Body => &d.body,
+                TextField::Header => &d.header,
+            };
+            let truth = text.contains(needle.as_str());
+            let hit = got.hits.binary_search(&uid).is_ok();
+            if got.unsure.binary_search(&uid).is_ok() {
+                assert!(
+                    !hit || truth,
+                    "{field:?} {needle:?}: false hit on unsure uid {}",
+                    uid.0
+                );
+                continue;
+            }
+            assert_eq!(hit, truth, "{field:?} {needle:?}: uid {}", uid.0);
+            checked += 1;
+        }
+    }
+    assert!(needles.len() > 250, "needles: {}", needles.len());
+    eprintln!(
+        "{} needles, {checked} message answers checked",
+        needles.len()
+    );
+}
