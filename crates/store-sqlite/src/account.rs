@@ -67,6 +67,8 @@ pub(crate) struct SqliteAccount {
     pub(crate) feed: broadcast::Sender<ChangeNotice>,
     /// Set when the account is deleted; every later call fails.
     pub(crate) closed: AtomicBool,
+    /// Whether the search index is kept (`SqliteConfig::search_index`).
+    pub(crate) search_index: bool,
 }
 
 impl SqliteAccount {
@@ -125,7 +127,7 @@ fn check_keywords(flags: &tidemark_store::Flags) -> StoreResult<()> {
     Ok(())
 }
 
-fn prepare(messages: Vec<NewMessage>) -> StoreResult<Vec<Prepared>> {
+fn prepare(messages: Vec<NewMessage>, index: bool) -> StoreResult<Vec<Prepared>> {
     messages
         .into_iter()
         .map(|msg| {
@@ -135,7 +137,7 @@ fn prepare(messages: Vec<NewMessage>) -> StoreResult<Vec<Prepared>> {
             }
             check_keywords(&msg.flags)?;
             let sha256: [u8; 32] = Sha256::digest(&msg.data).into();
-            let doc = crate::index::IndexDoc::new(&msg.data, &msg.structure);
+            let doc = index.then(|| crate::index::IndexDoc::new(&msg.data, &msg.structure));
             Ok(Prepared { msg, sha256, doc })
         })
         .collect()
@@ -264,6 +266,9 @@ impl Account for SqliteAccount {
         field: TextField,
         needle: &str,
     ) -> StoreResult<Option<IndexHits>> {
+        if !self.search_index {
+            return Ok(None);
+        }
         let needle = needle.to_string();
         self.read(move |c| crate::index::search(c, mailbox, field, &needle).map(Some))
             .await
@@ -295,11 +300,12 @@ impl Account for SqliteAccount {
         self.check_open()?;
         let total: usize = messages.iter().map(|m| m.data.len()).sum();
         let prepared = if total >= HASH_OFFLOAD {
-            tokio::task::spawn_blocking(move || prepare(messages))
+            let index = self.search_index;
+            tokio::task::spawn_blocking(move || prepare(messages, index))
                 .await
                 .map_err(|e| StoreError::Internal(format!("hash task failed: {e}")))??
         } else {
-            prepare(messages)?
+            prepare(messages, self.search_index)?
         };
         self.write(move |c, n| messages::append(c, mailbox, prepared, n))
             .await

@@ -47,6 +47,10 @@ pub struct SqliteConfig {
     pub max_batch: usize,
     /// Capacity of each account's change feed.
     pub feed_capacity: usize,
+    /// Keep the search index (`index.rs`): written at delivery, rebuilt for
+    /// what is missing at account open. Off: `search_index` answers "no
+    /// index" and summaries are computed by the caller.
+    pub search_index: bool,
 }
 
 impl Default for SqliteConfig {
@@ -56,6 +60,7 @@ impl Default for SqliteConfig {
             readers_per_account: 4,
             max_batch: 256,
             feed_capacity: 1024,
+            search_index: true,
         }
     }
 }
@@ -232,7 +237,9 @@ impl Inner {
         let path = account_path(&self.accounts_dir, id);
         let conn = open_conn(&path, self.config.durability, true)?;
         schema::init_account(&conn)?;
-        index::rebuild(&conn)?;
+        if self.config.search_index {
+            index::rebuild(&conn)?;
+        }
         let (feed, _) = broadcast::channel(self.config.feed_capacity.max(1));
         let writer = writer::Writer::start(
             conn,
@@ -250,6 +257,7 @@ impl Inner {
             )),
             feed,
             closed: AtomicBool::new(false),
+            search_index: self.config.search_index,
         });
         open.retain(|_, w| w.strong_count() > 0);
         open.insert(name.to_string(), Arc::downgrade(&acc));

@@ -12,8 +12,8 @@ use tidemark_store::{
 pub(crate) struct Prepared {
     pub msg: NewMessage,
     pub sha256: [u8; 32],
-    /// What the search index keeps of the message.
-    pub doc: crate::index::IndexDoc,
+    /// What the search index keeps of the message (`None`: no index kept).
+    pub doc: Option<crate::index::IndexDoc>,
 }
 
 struct MailboxRow {
@@ -85,8 +85,10 @@ fn put_blob(conn: &Connection, p: &Prepared) -> StoreResult<i64> {
                 .execute(params![id, structure])
                 .db()?;
         }
-        if !crate::index::has_current_doc(conn, id)? {
-            crate::index::put_doc(conn, id, &p.doc)?;
+        if let Some(doc) = &p.doc
+            && !crate::index::has_current_doc(conn, id)?
+        {
+            crate::index::put_doc(conn, id, doc)?;
         }
         return Ok(id);
     }
@@ -102,7 +104,9 @@ fn put_blob(conn: &Connection, p: &Prepared) -> StoreResult<i64> {
             |r| r.get(0),
         )
         .db()?;
-    crate::index::put_doc(conn, id, &p.doc)?;
+    if let Some(doc) = &p.doc {
+        crate::index::put_doc(conn, id, doc)?;
+    }
     Ok(id)
 }
 

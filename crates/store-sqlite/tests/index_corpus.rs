@@ -123,3 +123,54 @@ async fn index_answers_like_a_scan() {
         needles.len()
     );
 }
+
+/// With the index off nothing is indexed and the store says so; turned on
+/// again, the messages stored meanwhile are indexed when the account opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_off_then_on() {
+    use tidemark_store_sqlite::SqliteConfig;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let msg = |body: &str| NewMessage {
+        data: Bytes::from(format!("Subject: s\r\n\r\n{body}\r\n")),
+        flags: Flags::new(),
+        internal_date: None,
+        structure: Bytes::new(),
+    };
+    {
+        let off = SqliteConfig {
+            search_index: false,
+            ..Default::default()
+        };
+        let store = SqliteStore::open_with(dir.path(), off).expect("open");
+        store.create_account("a", "x").await.expect("create");
+        let acc = store.open_account("a").await.expect("open");
+        let inbox = acc.mailbox("INBOX").await.expect("inbox");
+        acc.append(inbox.id, vec![msg("needle in a haystack"), msg("hay")])
+            .await
+            .expect("append");
+        let r = acc
+            .search_index(inbox.id, TextField::Body, "needle")
+            .await
+            .expect("search");
+        assert_eq!(r, None, "no index while it is off");
+        let sums = acc
+            .read_summaries(inbox.id, &[Uid(1)])
+            .await
+            .expect("summaries");
+        assert_eq!(sums, vec![None]);
+    }
+    let store = SqliteStore::open(dir.path()).expect("reopen");
+    let acc = store.open_account("a").await.expect("open");
+    let inbox = acc.mailbox("INBOX").await.expect("inbox");
+    let r = acc
+        .search_index(inbox.id, TextField::Body, "needle")
+        .await
+        .expect("search")
+        .expect("index on");
+    assert_eq!(r.hits, vec![Uid(1)]);
+    let sums = acc
+        .read_summaries(inbox.id, &[Uid(1), Uid(2), Uid(3)])
+        .await
+        .expect("summaries");
+    assert!(sums[0].is_some() && sums[1].is_some() && sums[2].is_none());
+}

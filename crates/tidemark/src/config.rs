@@ -39,6 +39,8 @@ pub struct Config {
     pub tls: TlsConfig,
     pub auth: AuthConfig,
     pub limits: Limits,
+    /// `[search] index`: keep the text index (default on).
+    pub search_index: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -89,6 +91,13 @@ struct FileConfig {
     tls: Option<TlsSection>,
     auth: Option<AuthSection>,
     limits: Option<LimitsSection>,
+    search: Option<SearchSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchSection {
+    index: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -324,6 +333,7 @@ pub fn resolve(args: &ServeArgs) -> Result<Config> {
             max_line: max_line as usize,
             auth_failure_delay: Duration::from_millis(delay),
         },
+        search_index: fc.search.and_then(|s| s.index).unwrap_or(true),
     })
 }
 

@@ -87,7 +87,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let created_data_dir = crate::store::create_data_dir(&data_dir)?;
 
     let dd = data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || crate::store::open_store(&dd))
+    let index = cfg.search_index;
+    let store = tokio::task::spawn_blocking(move || crate::store::open_store_with(&dd, index))
         .await
         .map_err(|e| Fail::runtime(format!("opening the store failed: {e}")))??;
 
