@@ -17,6 +17,11 @@
 #                           mime = FETCH 1:1000 (ENVELOPE BODYSTRUCTURE),
 #                           FETCH 1:1000 (BODY.PEEK[HEADER.FIELDS (From Subject Date)]),
 #                           FETCH of part 2 (a 10 MiB attachment), peak memory
+#                           search = on a COUNT-message mailbox: SEARCH TEXT/BODY of a
+#                           rare string, BODY of common words, FROM, SORT (DATE),
+#                           THREAD REFERENCES; and APPEND with the text index off
+#                           (tidemark only, label tidemark-noindex)
+#   SEARCH_REPS [3]         timed repetitions in the search suite (+1 warm-up)
 #   KEEP [0]                1 = keep the temp dir (data, logs) afterwards
 #
 # Only loopback addresses are used. Writes bench/results/latest.json and
@@ -33,6 +38,7 @@ SERVERS=${SERVERS:-"dovecot tidemark"}
 DOVECOT_FSYNC=${DOVECOT_FSYNC:-"optimized always"}
 DOVECOT_FORMAT=${DOVECOT_FORMAT:-maildir}
 KEEP=${KEEP:-0}
+SEARCH_REPS=${SEARCH_REPS:-3}
 SUITES=${SUITES:-"core mime"}
 BENCH_USER=bench
 BENCH_PASS=benchpass
@@ -131,8 +137,27 @@ run_mime_suite() { # label addr pid
     echo "{\"bench\":\"mime-resources\",\"server\":\"$label\",\"peak_pss_sum_kb\":$peak,\"max_process_vmhwm_kb\":$hwm}" | tee -a "$RESULTS"
 }
 
+# The search suite: a COUNT-message mailbox (messages carry a unique body
+# token "tok<index>x"), rare and common text, a header key, SORT and THREAD.
+run_search_suite() { # label addr
+    local label=$1 addr=$2
+    log "$label: search suite, populate $COUNT messages"
+    bench "$label" "$addr" populate --mailbox Search --count "$COUNT" --size-mix --seed 11
+    local rare1=$((COUNT / 2)) rare2=$((COUNT / 3))
+    s() { # name command
+        bench "$label" "$addr" fetch --mailbox Search --name "$1" --reps "$SEARCH_REPS" --command "$2"
+    }
+    s search-text-rare "SEARCH TEXT tok${rare1}x"
+    s search-body-rare "SEARCH BODY tok${rare2}x"
+    s search-body-common "SEARCH BODY \"budget review\""
+    s search-from "SEARCH FROM grace"
+    s sort-date "SORT (DATE) UTF-8 ALL"
+    s thread-references "THREAD REFERENCES UTF-8 ALL"
+}
+
 run_suite() { # label addr pid datadir
     local label=$1 addr=$2 pid=$3 dir=$4
+    case " $SUITES " in *" search "*) run_search_suite "$label" "$addr" ;; esac
     case " $SUITES " in *" mime "*) run_mime_suite "$label" "$addr" "$pid" ;; esac
     case " $SUITES " in *" core "*) ;; *) return 0 ;; esac
     rm -f "$TMP/stop-sampler"
@@ -234,12 +259,13 @@ EOF
 stop_pid() { kill "$1" 2>/dev/null || true; for _ in $(seq 1 50); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
 
 # ---- tidemark --------------------------------------------------------------
-start_tidemark() { # -> TM_PID TM_ADDR TM_DIR
-    local d="$TMP/tidemark" p1 p2
+start_tidemark() { # [config-text] -> TM_PID TM_ADDR TM_DIR
+    local d="$TMP/tidemark$RANDOM" p1 p2
     mkdir -p "$d"
+    printf '%s\n' "${1:-}" >"$d/tidemark.toml"
     echo "$BENCH_PASS" | "$TIDEMARK_BIN" user add "$BENCH_USER" --data-dir "$d" --password-stdin >/dev/null
     p1=$(free_port); p2=$(free_port)
-    "$TIDEMARK_BIN" serve --data-dir "$d" --imap "127.0.0.1:$p1" --imaps "127.0.0.1:$p2" >"$TMP/tidemark.log" 2>&1 &
+    "$TIDEMARK_BIN" serve --data-dir "$d" --imap "127.0.0.1:$p1" --imaps "127.0.0.1:$p2" >"$d.log" 2>&1 &
     TM_PID=$!
     PIDS+=("$TM_PID")
     wait_port "$p1"
@@ -269,6 +295,15 @@ for s in $SERVERS; do
         start_tidemark
         run_suite tidemark "$TM_ADDR" "$TM_PID" "$TM_DIR"
         stop_pid "$TM_PID"
+        case " $SUITES " in *" search "*)
+            # What indexing costs APPEND: the same appends with the index off.
+            start_tidemark $'[search]\nindex = false'
+            log "tidemark-noindex: append 1 client / $CLIENTS clients"
+            bench tidemark-noindex "$TM_ADDR" append --mailbox Append1 --clients 1 --count "$APPEND_COUNT"
+            bench tidemark-noindex "$TM_ADDR" append --mailbox "Append$CLIENTS" --clients "$CLIENTS" --count "$APPEND_COUNT"
+            stop_pid "$TM_PID"
+            ;;
+        esac
         ;;
     *) log "unknown server $s"; exit 1 ;;
     esac

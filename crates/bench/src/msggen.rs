@@ -242,6 +242,7 @@ pub fn message(seed: u64, index: u64, size_mix: bool) -> Vec<u8> {
         m.extend_from_slice(format!("Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\nThis is a multi-part message in MIME format.\r\n\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n").as_bytes());
         let text = body_target / 4;
         text_lines(&mut rng, text, &mut m);
+        token_line(index, &mut m);
         m.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Type: application/pdf; name=\"report-{index}.pdf\"\r\nContent-Disposition: attachment; filename=\"report-{index}.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n").as_bytes());
         base64_lines(&mut rng, body_target - text, &mut m);
         m.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
@@ -250,8 +251,15 @@ pub fn message(seed: u64, index: u64, size_mix: bool) -> Vec<u8> {
             b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n\r\n",
         );
         text_lines(&mut rng, body_target, &mut m);
+        token_line(index, &mut m);
     }
     m
+}
+
+/// A body line unique to message `index` ("tok1234x" is a substring of no
+/// other message), for searches of a rare string.
+fn token_line(index: u64, out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("ref: tok{index}x\r\n").as_bytes());
 }
 
 /// Realistic-ish flag distribution: ~70% seen, some answered/flagged.
@@ -297,5 +305,8 @@ mod tests {
         let m = message(1, 1, false);
         assert!((3800..4600).contains(&m.len()), "len {}", m.len());
         assert_eq!(message(3, 5, true), message(3, 5, true));
+        let tok = |m: &[u8], t: &[u8]| m.windows(t.len()).any(|w| w == t);
+        assert!(tok(&message(3, 42, true), b"tok42x"));
+        assert!(!tok(&message(3, 420, true), b"tok42x"));
     }
 }
