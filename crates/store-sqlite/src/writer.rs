@@ -140,6 +140,12 @@ fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &broadcast::Sender<Ch
             broken = Some(e);
         }
     }
+    // Work deferred to once per batch (outside every savepoint).
+    if broken.is_none()
+        && let Err(e) = crate::index::flush_pending(conn, crate::index::FLUSH_AT)
+    {
+        broken = Some(e);
+    }
     let commit = match broken {
         Some(e) => Err(e),
         None => conn.execute_batch("COMMIT").map_err(map_err),

@@ -174,3 +174,74 @@ async fn index_off_then_on() {
         .expect("summaries");
     assert!(sums[0].is_some() && sums[1].is_some() && sums[2].is_none());
 }
+
+/// Concurrent APPENDs and EXPUNGEs land in shared group commits, where a doc
+/// may be written and dropped before the batch's FTS flush; the FTS index
+/// must still agree with its content afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_consistent_under_concurrent_append_and_expunge() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).expect("open");
+    store.create_account("a", "x").await.expect("create");
+    let acc = store.open_account("a").await.expect("open");
+    let inbox = acc.mailbox("INBOX").await.expect("inbox");
+    let mut tasks = Vec::new();
+    for t in 0..8u32 {
+        let acc = acc.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..15u32 {
+                let mut deleted = Flags::new();
+                if i % 2 == 0 {
+                    deleted.insert(SystemFlag::Deleted);
+                }
+                let msg = NewMessage {
+                    data: Bytes::from(format!(
+                        "Subject: t{t}\r\n\r\nbody {t}-{i} keepme{}\r\n",
+                        i % 2
+                    )),
+                    flags: deleted,
+                    internal_date: None,
+                    structure: Bytes::new(),
+                };
+                acc.append(inbox.id, vec![msg]).await.expect("append");
+                if i % 3 == 0 {
+                    acc.expunge(inbox.id, None).await.expect("expunge");
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    acc.expunge(inbox.id, None).await.expect("expunge");
+    let kept = acc
+        .search_index(inbox.id, TextField::Body, "keepme1")
+        .await
+        .expect("search")
+        .expect("index");
+    assert_eq!(kept.hits.len(), 8 * 7, "every odd message is found");
+    let gone = acc
+        .search_index(inbox.id, TextField::Body, "keepme0")
+        .await
+        .expect("search")
+        .expect("index");
+    assert!(gone.hits.is_empty(), "expunged messages are not found");
+    drop(acc);
+    drop(store);
+    // Opening the account moves the last pending docs into the FTS index.
+    {
+        let store = SqliteStore::open(dir.path()).expect("reopen");
+        let _acc = store.open_account("a").await.expect("open");
+    }
+    let db = dir.path().join("accounts").join("1.db");
+    let conn = rusqlite::Connection::open(db).expect("inspect");
+    conn.execute(
+        "INSERT INTO search_fts(search_fts, rank) VALUES('integrity-check', 1)",
+        [],
+    )
+    .expect("FTS index consistent with its content");
+    let pending: i64 = conn
+        .query_row("SELECT count(*) FROM search_pending", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(pending, 0, "nothing left pending after commits");
+}
