@@ -7,12 +7,15 @@
 //!   BODY and TEXT keys look in.
 //! - [`Summary`]: the per-message values of the header keys (FROM, TO, CC,
 //!   BCC, SUBJECT), SENT* dates, SORT keys and THREAD inputs.
+//! - [`thread`]: the THREAD algorithms (ORDEREDSUBJECT, REFERENCES) over
+//!   those inputs.
 
 pub mod date;
 pub mod decode;
 pub mod doc;
 pub mod sortkeys;
 pub mod summary;
+pub mod thread;
 
 pub use date::{SentDate, days_from_civil, parse_date};
 pub use decode::{decode_header_value, decoded_header, to_unicode};
@@ -26,16 +29,52 @@ use unicode_normalization::UnicodeNormalization;
 /// NUL becomes U+FFFD: SQL text functions (and so the index) end a string
 /// at NUL, and text and needles must be folded alike.
 pub fn fold(s: &str) -> String {
-    s.nfkd()
-        .default_case_fold()
-        .nfkd()
-        .map(|c| if c == '\0' { '\u{fffd}' } else { c })
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    // ASCII runs take a fast path: NFKD leaves ASCII alone and its case
+    // folding is lowercasing. Splitting there is exact: ASCII characters
+    // are starters, so no decomposition or reordering crosses them.
+    let mut rest = s;
+    while !rest.is_empty() {
+        let ascii = rest.bytes().take_while(u8::is_ascii).count();
+        for b in rest[..ascii].bytes() {
+            out.push(if b == 0 {
+                '\u{fffd}'
+            } else {
+                b.to_ascii_lowercase() as char
+            });
+        }
+        rest = &rest[ascii..];
+        let other = rest.bytes().take_while(|b| !b.is_ascii()).count();
+        out.extend(rest[..other].nfkd().default_case_fold().nfkd());
+        rest = &rest[other..];
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_path_agrees_with_the_full_fold() {
+        let full = |s: &str| -> String {
+            s.nfkd()
+                .default_case_fold()
+                .nfkd()
+                .map(|c| if c == '\0' { '\u{fffd}' } else { c })
+                .collect()
+        };
+        for s in [
+            "Hello World",
+            "Straße STRASSE",
+            "e\u{301}te\u{301} É",
+            "A\u{308}\u{323}b ΣΊΣΥΦΟΣ ﬁ İstanbul",
+            "mixed ASCII,\0 日本語 Ωmega x\u{327}\u{301}",
+            "",
+        ] {
+            assert_eq!(fold(s), full(s), "{s:?}");
+        }
+    }
 
     #[test]
     fn folding() {

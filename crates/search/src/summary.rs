@@ -20,16 +20,30 @@ pub struct Summary {
     pub to: Option<String>,
     pub cc: Option<String>,
     pub bcc: Option<String>,
-    /// SORT SUBJECT / THREAD key: the base subject (RFC 5256 2.1).
+    /// SORT SUBJECT / THREAD key: the base subject (RFC 5256 2.1) of the
+    /// first Subject field, in Dovecot's comparison form
+    /// ([`sortkeys::base_subject`]); empty without a Subject field.
     pub base_subject: String,
-    /// SORT FROM/TO/CC keys (RFC 5256): the first address's mailbox.
+    /// Whether extracting the base subject removed a reply or forward
+    /// marker (THREAD REFERENCES step 5).
+    pub subject_reply: bool,
+    /// SORT DATE / THREAD date: the first `Date:` field as Dovecot stores
+    /// it ([`sortkeys::dovecot_date`], [`sortkeys::stored_sent_date`]); 0
+    /// when missing or invalid, meaning "use INTERNALDATE"
+    /// ([`sortkeys::sort_date`]).
+    pub sort_sent: u32,
+    /// SORT FROM/TO/CC keys (RFC 5256): the first address's mailbox, in
+    /// Dovecot's comparison form.
     pub sort_from: String,
     pub sort_to: String,
     pub sort_cc: String,
     /// SORT DISPLAYFROM/DISPLAYTO keys (RFC 5957).
     pub display_from: String,
     pub display_to: String,
-    /// THREAD REFERENCES inputs: Message-ID, References, In-Reply-To.
+    /// THREAD REFERENCES inputs: the first identifier of the first
+    /// Message-ID field, the identifiers of the first References field (at
+    /// most [`sortkeys::MAX_REFERENCES`], the last ones) and the first of
+    /// the first In-Reply-To field ([`sortkeys::msg_ids`]).
     pub message_id: Option<String>,
     pub references: Vec<String>,
     pub in_reply_to: Option<String>,
@@ -52,9 +66,10 @@ impl Summary {
             }
             out
         };
+        let raw_fields = tidemark_mime::header_fields(raw, root.header_start, root.body_start);
         let first_raw = |name: &str| -> Option<Vec<u8>> {
-            tidemark_mime::header_fields(raw, root.header_start, root.body_start)
-                .into_iter()
+            raw_fields
+                .iter()
                 .find(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
                 .map(|f| f.value.to_vec())
         };
@@ -63,11 +78,10 @@ impl Summary {
             .into_iter()
             .filter(|f| f.name.eq_ignore_ascii_case(b"Date"))
             .find_map(|f| parse_date(&f.value));
-        let subject_decoded = fields
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(b"Subject"))
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("");
+        let (base_subject, subject_reply) =
+            sortkeys::base_subject(&first_raw("Subject").unwrap_or_default());
+        let sort_sent =
+            sortkeys::stored_sent_date(first_raw("Date").and_then(|v| sortkeys::dovecot_date(&v)));
         Self {
             sent,
             subject: joined("Subject"),
@@ -75,19 +89,19 @@ impl Summary {
             to: joined("To"),
             cc: joined("Cc"),
             bcc: joined("Bcc"),
-            base_subject: sortkeys::base_subject(subject_decoded),
+            base_subject,
+            subject_reply,
+            sort_sent,
             sort_from: sortkeys::sort_address(&env.from),
             sort_to: sortkeys::sort_address(&env.to),
             sort_cc: sortkeys::sort_address(&env.cc),
-            display_from: sortkeys::display_address(&env.from),
-            display_to: sortkeys::display_address(&env.to),
-            message_id: first_raw("Message-ID")
-                .and_then(|v| sortkeys::msg_ids(&v).into_iter().next()),
+            display_from: sortkeys::display_address(&env.from, first_raw("From").as_deref()),
+            display_to: sortkeys::display_address(&env.to, first_raw("To").as_deref()),
+            message_id: first_raw("Message-ID").and_then(|v| sortkeys::first_msg_id(&v)),
             references: first_raw("References")
                 .map(|v| sortkeys::msg_ids(&v))
                 .unwrap_or_default(),
-            in_reply_to: first_raw("In-Reply-To")
-                .and_then(|v| sortkeys::msg_ids(&v).into_iter().next()),
+            in_reply_to: first_raw("In-Reply-To").and_then(|v| sortkeys::first_msg_id(&v)),
         }
     }
 
@@ -105,6 +119,8 @@ impl Summary {
         for s in [&self.subject, &self.from, &self.to, &self.cc, &self.bcc] {
             put_opt(&mut out, s.as_deref());
         }
+        out.push(u8::from(self.subject_reply));
+        out.extend_from_slice(&self.sort_sent.to_le_bytes());
         for s in [
             &self.base_subject,
             &self.sort_from,
@@ -138,13 +154,22 @@ impl Summary {
             }),
             _ => return None,
         };
+        let (subject, from, to, cc, bcc) = (r.opt()?, r.opt()?, r.opt()?, r.opt()?, r.opt()?);
+        let subject_reply = match r.byte()? {
+            0 => false,
+            1 => true,
+            _ => return None,
+        };
+        let sort_sent = r.u32()?;
         let mut s = Self {
             sent,
-            subject: r.opt()?,
-            from: r.opt()?,
-            to: r.opt()?,
-            cc: r.opt()?,
-            bcc: r.opt()?,
+            subject,
+            from,
+            to,
+            cc,
+            bcc,
+            subject_reply,
+            sort_sent,
             base_subject: r.string()?,
             sort_from: r.string()?,
             sort_to: r.string()?,
@@ -171,7 +196,7 @@ impl Summary {
 
 /// Bumped whenever what [`Summary::new`] computes changes, so stores can
 /// recompute old summaries.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
 fn put(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());
@@ -245,6 +270,14 @@ mod tests {
         assert_eq!(s.message_id.as_deref(), Some("m2@x"));
         assert_eq!(s.references, vec!["m0@x".to_string(), "m1@x".to_string()]);
         assert_eq!(s.in_reply_to.as_deref(), Some("m1@x"));
+        assert_eq!(s.base_subject, "HELLO");
+        assert!(s.subject_reply);
+        assert_eq!(s.sort_from, "JOERG");
+        assert_eq!(s.display_from, "JO\u{308}RG");
+        assert_eq!(s.sort_to, "A");
+        assert_eq!(s.sort_cc, "");
+        let utc = crate::date::days_from_civil(2024, 1, 3) * 86_400 + 4 * 3600 + 30 * 60;
+        assert_eq!(i64::from(s.sort_sent), utc);
         let b = s.to_bytes();
         assert_eq!(Summary::from_bytes(&b), Some(s));
         assert_eq!(Summary::from_bytes(&b[..b.len() - 1]), None);

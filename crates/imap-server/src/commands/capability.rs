@@ -40,6 +40,11 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
         "STATUS=SIZE",
         "CHILDREN",
         "ESEARCH",
+        "SORT",
+        "SORT=DISPLAY",
+        "ESORT",
+        "THREAD=ORDEREDSUBJECT",
+        "THREAD=REFERENCES",
         "BINARY",
         "PREVIEW",
     ] {

@@ -24,11 +24,13 @@ pub(crate) mod search;
 pub(crate) mod search_eval;
 pub(crate) mod search_text;
 pub(crate) mod select;
+pub(crate) mod sort;
 pub(crate) mod starttls;
 pub(crate) mod status;
 pub(crate) mod store;
 pub(crate) mod summaries;
 pub(crate) mod subscribe;
+pub(crate) mod thread;
 
 use crate::error::CommandError;
 use crate::session::{CmdResult, Session};
@@ -89,6 +91,28 @@ pub(crate) async fn dispatch(s: &mut Session, cmd: Command) -> CmdResult {
         C::Move { mode, set, mailbox } => copy::run(s, mode, set, mailbox, true).await,
         C::Idle => idle::start(s, tag),
         C::Search(search) => search::run(s, &tag, search).await,
+        C::Sort {
+            mode,
+            return_opts,
+            criteria,
+            charset,
+            search,
+        } => {
+            let cmd = sort::SortCommand {
+                mode,
+                return_opts,
+                criteria,
+                charset,
+                search,
+            };
+            sort::run(s, &tag, cmd).await
+        }
+        C::Thread {
+            mode,
+            algorithm,
+            charset,
+            search,
+        } => thread::run(s, mode, algorithm, charset, search).await,
         other => Err(CommandError::bad(
             Some(Code::Cannot),
             format!("{} is not supported by this server yet", other.name()),
