@@ -7,10 +7,9 @@ use tidemark_imap_proto::{Data, Response};
 
 /// The current capability list.
 pub(crate) fn list(s: &Session) -> Vec<String> {
-    // IMAP4rev2 is not advertised yet: it implies SEARCHRES and full
-    // SEARCH, which arrive with the SEARCH work. `ENABLE IMAP4rev2`
-    // is still honoured (UTF-8 names, rev2 SELECT data).
-    let mut caps: Vec<String> = vec!["IMAP4rev1".into()];
+    // Both revisions: a client that sends `ENABLE IMAP4rev2` gets rev2
+    // behaviour (UTF-8 names, ESEARCH answers to SEARCH), others rev1.
+    let mut caps: Vec<String> = vec!["IMAP4rev1".into(), "IMAP4rev2".into()];
     let authed = s.is_authenticated();
     if !authed {
         if s.ctx.config.starttls_available && !s.conn.tls {
@@ -40,6 +39,7 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
         "STATUS=SIZE",
         "CHILDREN",
         "ESEARCH",
+        "SEARCHRES",
         "SORT",
         "SORT=DISPLAY",
         "ESORT",

@@ -15,7 +15,12 @@ use tidemark_imap_proto::{
 use tidemark_store::{MessageMeta, Uid, UidSet};
 
 pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdResult {
-    let opts = cmd.return_opts.clone();
+    // IMAP4rev2 (RFC 9051 6.4.4): SEARCH answers with ESEARCH, ALL being
+    // the default result option.
+    let opts = match cmd.return_opts.clone() {
+        None if s.enabled.imap4rev2 => Some(Vec::new()),
+        o => o,
+    };
     let save = opts
         .as_ref()
         .is_some_and(|o| o.contains(&SearchReturnOpt::Save));
