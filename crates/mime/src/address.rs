@@ -111,9 +111,13 @@ impl Ctx<'_> {
                 return ret;
             }
         }
-        let ret = self.local_part();
-        if ret <= 0 {
-            return ret;
+        // `<>`: an empty address, which Dovecot accepts (mailbox and domain
+        // then read MISSING_MAILBOX / MISSING_DOMAIN).
+        if self.p.peek() != b'>' {
+            let ret = self.local_part();
+            if ret <= 0 {
+                return ret;
+            }
         }
         if self.p.peek() == b'@' {
             let ret = self.domain();
@@ -355,4 +359,35 @@ pub fn envelope(fields: &[HeaderField<'_>]) -> Envelope {
         .unwrap_or_else(|| from.clone());
     e.from = from;
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(v: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+        let a = parse_addresses(v);
+        assert_eq!(a.len(), 1, "{a:?}");
+        (a[0].mailbox.clone(), a[0].host.clone())
+    }
+
+    #[test]
+    fn empty_angle_address_is_missing_mailbox_and_domain() {
+        // As Dovecot 2.3 answers ENVELOPE for `From: <>`.
+        assert_eq!(
+            one(b"<>"),
+            (
+                Some(b"MISSING_MAILBOX".to_vec()),
+                Some(b"MISSING_DOMAIN".to_vec())
+            )
+        );
+        assert_eq!(
+            one(b"Name <>"),
+            (
+                Some(b"MISSING_MAILBOX".to_vec()),
+                Some(b"MISSING_DOMAIN".to_vec())
+            )
+        );
+        assert_eq!(one(b"<a@b>"), (Some(b"a".to_vec()), Some(b"b".to_vec())));
+    }
 }

@@ -196,7 +196,7 @@ impl Summary {
 
 /// Bumped whenever what [`Summary::new`] computes changes, so stores can
 /// recompute old summaries.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 
 fn put(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());
