@@ -314,19 +314,24 @@ pub(crate) fn read_summaries(
     mailbox: MailboxId,
     uids: &[Uid],
 ) -> StoreResult<Vec<Option<Vec<u8>>>> {
-    let mut stmt = conn
+    // One range scan over the UIDs asked for (callers ask for runs of
+    // ascending UIDs), instead of one lookup each.
+    let (Some(lo), Some(hi)) = (uids.iter().min(), uids.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    let mut found: std::collections::HashMap<u32, Vec<u8>> = conn
         .prepare_cached(
-            "SELECT d.summary FROM messages m JOIN search_docs d ON d.id = m.blob_id
-             WHERE m.mailbox_id=?1 AND m.uid=?2 AND d.version=?3",
+            "SELECT m.uid, d.summary FROM messages m JOIN search_docs d ON d.id = m.blob_id
+             WHERE m.mailbox_id=?1 AND m.uid BETWEEN ?2 AND ?3 AND d.version=?4",
         )
-        .db()?;
-    uids.iter()
-        .map(|uid| {
-            stmt.query_row(params![mailbox.0 as i64, uid.0, DOC_VERSION], |r| r.get(0))
-                .optional()
-                .db()
+        .db()?
+        .query_map(params![mailbox.0 as i64, lo.0, hi.0, DOC_VERSION], |r| {
+            Ok((r.get(0)?, r.get(1)?))
         })
-        .collect()
+        .db()?
+        .collect::<Result<_, _>>()
+        .db()?;
+    Ok(uids.iter().map(|u| found.remove(&u.0)).collect())
 }
 
 /// `needle` as a GLOB pattern matching any text that contains it.

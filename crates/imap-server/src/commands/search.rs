@@ -152,11 +152,11 @@ pub(crate) async fn evaluate(
     let metas = account
         .fetch_meta(view.id, &UidSet::range(1, view.max_uid().max(1)))
         .await?;
-    let mut index = HashMap::new();
-    for q in root.index_queries() {
-        match account.search_index(view.id, q.0, &q.1).await? {
+    let mut index: HashMap<_, HashMap<String, _>> = HashMap::new();
+    for (field, needle) in root.index_queries() {
+        match account.search_index(view.id, field, &needle).await? {
             Some(hits) => {
-                index.insert(q, hits);
+                index.entry(field).or_default().insert(needle, hits);
             }
             // No index: the text keys are scanned.
             None => break,

@@ -146,7 +146,7 @@ pub(crate) struct Ctx {
     pub(crate) saved: Vec<Uid>,
     /// The index's answers by (field, needle); a missing entry means the
     /// store has no index.
-    pub(crate) index: HashMap<(TextField, String), IndexHits>,
+    pub(crate) index: HashMap<TextField, HashMap<String, IndexHits>>,
 }
 
 /// What is known of one message in the current round.
@@ -291,7 +291,7 @@ impl Node {
 
 /// The index's exact answer for one message, `None` when it has none.
 fn index_says(ctx: &Ctx, uid: Uid, field: TextField, needle: &str) -> Option<bool> {
-    let hits = ctx.index.get(&(field, needle.to_string()))?;
+    let hits = ctx.index.get(&field)?.get(needle)?;
     if hits.hits.binary_search(&uid).is_ok() {
         Some(true)
     } else if hits.unsure.binary_search(&uid).is_ok() {
