@@ -1,14 +1,75 @@
 //! Decoding what a message says into text: RFC 2047 encoded words in header
 //! values, transfer encodings and charsets of text parts.
 
-use tidemark_mime::{Part, PartKind, decode_transfer, header_fields};
+use tidemark_mime::{HeaderField, Part, PartKind, decode_transfer, header_fields};
 
-/// (name, decoded value) of every field in `raw[start..end]`.
+/// (name, value) of every field in `raw[start..end]`; the value is what
+/// comes after the colon as written (leading whitespace kept), unfolded
+/// (line ends removed, RFC 5322 3.2.2) and RFC 2047-decoded.
 pub fn decoded_header(raw: &[u8], start: usize, end: usize) -> Vec<(Vec<u8>, String)> {
     header_fields(raw, start, end)
         .into_iter()
-        .map(|f| (f.name.to_vec(), decode_header_value(&f.value)))
+        .map(|f| {
+            (
+                f.name.to_vec(),
+                decode_header_value(&written_value(raw, &f)),
+            )
+        })
         .collect()
+}
+
+/// The bytes after the colon of field `f`, line ends removed.
+pub fn written_value(raw: &[u8], f: &HeaderField<'_>) -> Vec<u8> {
+    let field = raw.get(f.start..f.end.min(raw.len())).unwrap_or_default();
+    let colon = field
+        .iter()
+        .position(|&b| b == b':')
+        .map_or(field.len(), |i| i + 1);
+    field[colon..]
+        .iter()
+        .copied()
+        .filter(|&b| b != b'\r' && b != b'\n')
+        .collect()
+}
+
+/// Appends `name:value\n` for every field of `raw[start..end]` (values as
+/// [`decoded_header`] gives them).
+pub fn push_header_text(raw: &[u8], start: usize, end: usize, out: &mut String) {
+    for (n, v) in decoded_header(raw, start, end) {
+        out.push_str(&String::from_utf8_lossy(&n));
+        out.push(':');
+        out.push_str(&v);
+        out.push('\n');
+    }
+}
+
+/// Appends the header text of every body part under `p` (multipart
+/// children, message/rfc822 parts and the messages inside them): the MIME
+/// header fields RFC 9051 counts as part of TEXT. `p`'s own header is left
+/// out when `is_root`. Stops once `out` holds `limit` bytes or more.
+pub(crate) fn part_headers(
+    raw: &[u8],
+    p: &Part,
+    is_root: bool,
+    depth: usize,
+    out: &mut String,
+    limit: usize,
+) {
+    if depth > tidemark_mime::MAX_DEPTH + 2 || out.len() >= limit {
+        return;
+    }
+    if !is_root {
+        push_header_text(raw, p.header_start, p.body_start, out);
+    }
+    match &p.kind {
+        PartKind::Multipart(children) => {
+            for c in children {
+                part_headers(raw, c, false, depth + 1, out, limit);
+            }
+        }
+        PartKind::Message(inner) => part_headers(raw, inner, false, depth + 1, out, limit),
+        PartKind::Leaf => {}
+    }
 }
 
 /// Unfolds a header value (continuation lines joined by `\n`) and decodes RFC
@@ -170,7 +231,9 @@ fn charset_param(p: &Part) -> Option<&[u8]> {
         .map(|(_, v)| v.as_slice())
 }
 
-/// Appends the decoded text of every text/* leaf under `p` to `out`, stopping
+/// Appends the decoded text of every text/* leaf under `p` (inside attached
+/// messages too, but not their headers: RFC 3501 BODY is "in the body of
+/// the message") to `out`, stopping
 /// once `out` holds `limit` bytes or more (the caller sees it by the length).
 pub(crate) fn body_text(raw: &[u8], p: &Part, depth: usize, out: &mut String, limit: usize) {
     if depth > tidemark_mime::MAX_DEPTH + 2 || out.len() >= limit {
@@ -182,15 +245,7 @@ pub(crate) fn body_text(raw: &[u8], p: &Part, depth: usize, out: &mut String, li
                 body_text(raw, c, depth + 1, out, limit);
             }
         }
-        PartKind::Message(inner) => {
-            for (n, v) in decoded_header(raw, inner.header_start, inner.body_start) {
-                out.push_str(&String::from_utf8_lossy(&n));
-                out.push_str(": ");
-                out.push_str(&v);
-                out.push('\n');
-            }
-            body_text(raw, inner, depth + 1, out, limit);
-        }
+        PartKind::Message(inner) => body_text(raw, inner, depth + 1, out, limit),
         PartKind::Leaf => {
             if !p.media_type_is("text") {
                 return;

@@ -1,50 +1,66 @@
 //! The searchable text of one message, exactly as SEARCH compares it: an
 //! index stores this text, and a scan computes the same text, so both give
 //! the same answer.
+//!
+//! - `header`: the top-level header, one `name:value` line per field, the
+//!   value as written after the colon, unfolded and RFC 2047-decoded (what
+//!   HEADER and TEXT look in; RFC 3501 HEADER: "what comes after the colon").
+//! - `mime`: the same for the header of every body part and of attached
+//!   messages (RFC 9051 TEXT: "header (including MIME header fields) or
+//!   body"; BODY does not look here).
+//! - `body`: the decoded text (transfer encoding and charset undone) of
+//!   every text/* leaf, attached messages' included.
 
 use tidemark_mime::MessageStructure;
 
-use crate::decode::{body_text, decoded_header};
+use crate::decode::{body_text, part_headers, push_header_text};
 use crate::fold;
+
+/// Version of what [`SearchDoc`] holds; bumped when extraction or folding
+/// changes, so stored docs are rebuilt.
+pub const TEXT_VERSION: u32 = 2;
 
 /// Folded text of one message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchDoc {
-    /// `name: value\n` for every field of the top-level header, values
-    /// unfolded and RFC 2047-decoded, then folded as a whole.
     pub header: String,
-    /// The decoded text of every text/* leaf (and the decoded headers of
-    /// attached messages), each followed by `\n`, then folded.
+    pub mime: String,
     pub body: String,
-    /// `false` when `body` was cut at the size limit: a search over it may
-    /// miss text beyond the cut and must not be trusted to say "no".
+    /// `false` when `mime` or `body` was cut at the size limit: a search
+    /// over them may miss text beyond the cut and must not be trusted to say
+    /// "no".
     pub complete: bool,
 }
 
 impl SearchDoc {
-    /// The text of `raw` (whose structure is `structure`), the body cut once
-    /// its decoded text reaches `body_limit` bytes.
-    pub fn new(raw: &[u8], structure: &MessageStructure, body_limit: usize) -> Self {
-        let (body, cut) = body(raw, structure, body_limit);
+    /// The text of `raw` (whose structure is `structure`), `mime` and
+    /// `body` each cut once they reach `limit` bytes.
+    pub fn new(raw: &[u8], structure: &MessageStructure, limit: usize) -> Self {
+        let (body, body_cut) = body(raw, structure, limit);
+        let (mime, mime_cut) = mime_headers(raw, structure, limit);
         Self {
             header: header_text(raw, structure),
+            mime,
             body,
-            complete: !cut,
+            complete: !body_cut && !mime_cut,
         }
     }
 }
 
-/// The folded header text of `raw`.
+/// The folded top-level header text of `raw`.
 pub fn header_text(raw: &[u8], structure: &MessageStructure) -> String {
     let root = &structure.root;
     let mut s = String::new();
-    for (n, v) in decoded_header(raw, root.header_start, root.body_start) {
-        s.push_str(&String::from_utf8_lossy(&n));
-        s.push_str(": ");
-        s.push_str(&v);
-        s.push('\n');
-    }
+    push_header_text(raw, root.header_start, root.body_start, &mut s);
     fold(&s)
+}
+
+/// The folded header text of the body parts, and whether it was cut.
+pub fn mime_headers(raw: &[u8], structure: &MessageStructure, limit: usize) -> (String, bool) {
+    let mut s = String::new();
+    part_headers(raw, &structure.root, true, 0, &mut s, limit);
+    let cut = limit != usize::MAX && s.len() >= limit;
+    (fold(&s), cut)
 }
 
 /// The folded body text, and whether it was cut at `limit` bytes.
@@ -75,12 +91,36 @@ mod tests {
     #[test]
     fn header_and_body_are_decoded_and_folded() {
         let d = doc(MSG, usize::MAX);
-        assert!(d.header.contains(&fold("SUBJECT: GRÜSSE AUS KÖLN")));
+        assert!(d.header.contains(&fold("SUBJECT: GRÜßE AUS KÖLN")));
+        assert!(!d.header.contains(&fold("GRÜSSE")));
         assert!(d.header.contains(&fold("andré <ANDRE@")));
         assert!(!d.header.contains("=?"));
         assert!(d.body.contains(&fold("CAFÉ CRÈME")));
         assert!(!d.body.contains("subject"));
         assert!(d.complete);
+    }
+
+    #[test]
+    fn part_headers_are_text_but_not_body() {
+        let d = doc(
+            "Subject:  two  spaces\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n\
+             --B\nContent-Type: text/plain\n\nouter text\n\
+             --B\nContent-Type: application/pdf; name=report.pdf\n\nJVBERi0=\n\
+             --B\nContent-Type: message/rfc822\n\nSubject: inner subject\nX-Tag: nested\n\ninner text\n\
+             --B--\n",
+            usize::MAX,
+        );
+        // The value as written after the colon.
+        assert!(d.header.contains(&fold("Subject:  two  spaces\n")));
+        assert!(d.mime.contains(&fold("name=report.pdf")));
+        assert!(d.mime.contains(&fold("Subject: inner subject")));
+        assert!(d.mime.contains(&fold("X-Tag: nested")));
+        assert!(!d.header.contains(&fold("report.pdf")));
+        assert!(d.body.contains(&fold("outer text")));
+        assert!(d.body.contains(&fold("inner text")));
+        assert!(!d.body.contains(&fold("nested")));
+        assert!(!d.body.contains(&fold("Content-Type")));
+        assert!(!d.body.contains(&fold("JVBER")));
     }
 
     #[test]

@@ -22,17 +22,18 @@ pub use decode::{decode_header_value, decoded_header, to_unicode};
 pub use doc::SearchDoc;
 pub use summary::Summary;
 
-use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
 
-/// The i;unicode-casemap key of `s` (approximated by full case folding).
-/// NUL becomes U+FFFD: SQL text functions (and so the index) end a string
-/// at NUL, and text and needles must be folded alike.
+/// The i;unicode-casemap key of `s` (RFC 5051): every character mapped to
+/// its simple titlecase (UnicodeData.txt), then NFKD. So `é`, `E\u{301}`
+/// and `É` compare equal and `ß` does not equal `SS`. NUL becomes U+FFFD:
+/// SQL text functions (and so the index) end a string at NUL, and text and
+/// needles must be folded alike.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    // ASCII runs take a fast path: NFKD leaves ASCII alone and its case
-    // folding is lowercasing. Splitting there is exact: ASCII characters
-    // are starters, so no decomposition or reordering crosses them.
+    // ASCII runs take a fast path: titlecase is uppercase and NFKD leaves
+    // them alone. Splitting there is exact: ASCII characters are starters,
+    // so no decomposition or reordering crosses them.
     let mut rest = s;
     while !rest.is_empty() {
         let ascii = rest.bytes().take_while(u8::is_ascii).count();
@@ -40,12 +41,13 @@ pub fn fold(s: &str) -> String {
             out.push(if b == 0 {
                 '\u{fffd}'
             } else {
-                b.to_ascii_lowercase() as char
+                b.to_ascii_uppercase() as char
             });
         }
         rest = &rest[ascii..];
         let other = rest.bytes().take_while(|b| !b.is_ascii()).count();
-        out.extend(rest[..other].nfkd().default_case_fold().nfkd());
+        let titled: String = rest[..other].chars().map(sortkeys::title_char).collect();
+        out.extend(titled.nfkd());
         rest = &rest[other..];
     }
     out
@@ -58,11 +60,17 @@ mod tests {
     #[test]
     fn fast_path_agrees_with_the_full_fold() {
         let full = |s: &str| -> String {
-            s.nfkd()
-                .default_case_fold()
-                .nfkd()
-                .map(|c| if c == '\0' { '\u{fffd}' } else { c })
-                .collect()
+            let titled: String = s
+                .chars()
+                .map(|c| {
+                    if c == '\0' {
+                        '\u{fffd}'
+                    } else {
+                        sortkeys::title_char(c)
+                    }
+                })
+                .collect();
+            titled.nfkd().collect()
         };
         for s in [
             "Hello World",
@@ -78,8 +86,18 @@ mod tests {
 
     #[test]
     fn folding() {
-        assert!(fold("Straße").contains(&fold("STRASSE")));
-        assert!(fold("ﬁnancial").contains(&fold("FIN")));
+        // RFC 5051: simple titlecase (ß has none) then NFKD.
+        assert!(!fold("Straße").contains(&fold("STRASSE")));
+        assert!(fold("Straße").contains(&fold("STRAßE")));
+        // RFC 5051 to the letter: U+FB01 has no simple titlecase, and NFKD
+        // then gives a lowercase "fi", which no needle but "ﬁ" reaches
+        // (Dovecot agrees).
+        assert!(!fold("ﬁnancial").contains(&fold("FIN")));
+        assert!(fold("ﬁnancial").contains(&fold("ﬁN")));
         assert!(!fold("Entwürfe").contains(&fold("WURF")));
+        assert!(fold("Entwürfe").contains(&fold("WU\u{308}RF")));
+        assert_eq!(fold("é"), fold("E\u{301}"));
+        assert_eq!(fold("ǆ"), fold("Ǆ"));
+        assert_eq!(fold("σ"), fold("ς"));
     }
 }

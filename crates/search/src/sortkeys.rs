@@ -127,7 +127,7 @@ fn push_titlecase(c: char, out: &mut String) {
 /// where that is one character it is also the simple titlecase except for
 /// the cases listed here, and a multi-character full mapping means there is
 /// no simple one (`ß` stays `ß`).
-fn title_char(c: char) -> char {
+pub fn title_char(c: char) -> char {
     let cp = u32::from(c);
     let mapped = match cp {
         0x01C4..=0x01C6 => 0x01C5,

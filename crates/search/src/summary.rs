@@ -4,7 +4,7 @@
 use tidemark_mime::MessageStructure;
 
 use crate::date::{SentDate, parse_date};
-use crate::decode::decoded_header;
+use crate::decode::{decode_header_value, written_value};
 use crate::{fold, sortkeys};
 
 /// What SEARCH (header fields, sent date), SORT and THREAD use of a message.
@@ -12,9 +12,13 @@ use crate::{fold, sortkeys};
 pub struct Summary {
     /// The first parseable `Date:` field.
     pub sent: Option<SentDate>,
-    /// Folded decoded values of every Subject/From/To/Cc/Bcc field of the
-    /// top-level header, joined by `\n` (decoded values hold no `\n`);
-    /// `None` when the message has no such field.
+    /// What SUBJECT/FROM/TO/CC/BCC search (RFC 9051: the envelope's
+    /// fields), one line per occurrence of the field in the top-level header
+    /// (joined by `\n`, which no line holds), folded; `None` when the message
+    /// has no such field. Subjects are decoded with whitespace runs made one
+    /// space, as ENVELOPE shows them; address fields are the parsed
+    /// addresses written `name <mailbox@host>` (or `mailbox@host`), names
+    /// decoded and whitespace collapsed, joined by `, `.
     pub subject: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -52,21 +56,27 @@ pub struct Summary {
 impl Summary {
     pub fn new(raw: &[u8], structure: &MessageStructure) -> Self {
         let root = &structure.root;
-        let fields = decoded_header(raw, root.header_start, root.body_start);
-        let joined = |name: &str| -> Option<String> {
+        let raw_fields = tidemark_mime::header_fields(raw, root.header_start, root.body_start);
+        let joined = |name: &str, render: &dyn Fn(&tidemark_mime::HeaderField<'_>) -> String| {
             let mut out: Option<String> = None;
-            for (n, v) in &fields {
-                if n.eq_ignore_ascii_case(name.as_bytes()) {
-                    let o = out.get_or_insert_with(String::new);
-                    if !o.is_empty() {
-                        o.push('\n');
-                    }
-                    o.push_str(&fold(v));
+            for f in raw_fields
+                .iter()
+                .filter(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
+            {
+                let o = out.get_or_insert_with(String::new);
+                if !o.is_empty() {
+                    o.push('\n');
                 }
+                o.push_str(&fold(&render(f)));
             }
             out
         };
-        let raw_fields = tidemark_mime::header_fields(raw, root.header_start, root.body_start);
+        let subject = |f: &tidemark_mime::HeaderField<'_>| {
+            collapse_ws(&decode_header_value(&written_value(raw, f)))
+        };
+        let addresses = |f: &tidemark_mime::HeaderField<'_>| {
+            render_addresses(&tidemark_mime::parse_addresses(&f.value))
+        };
         let first_raw = |name: &str| -> Option<Vec<u8>> {
             raw_fields
                 .iter()
@@ -84,11 +94,11 @@ impl Summary {
             sortkeys::stored_sent_date(first_raw("Date").and_then(|v| sortkeys::dovecot_date(&v)));
         Self {
             sent,
-            subject: joined("Subject"),
-            from: joined("From"),
-            to: joined("To"),
-            cc: joined("Cc"),
-            bcc: joined("Bcc"),
+            subject: joined("Subject", &subject),
+            from: joined("From", &addresses),
+            to: joined("To", &addresses),
+            cc: joined("Cc", &addresses),
+            bcc: joined("Bcc", &addresses),
             base_subject,
             subject_reply,
             sort_sent,
@@ -194,9 +204,50 @@ impl Summary {
     }
 }
 
+/// Whitespace runs as one space, none at either end (ENVELOPE's form).
+fn collapse_ws(s: &str) -> String {
+    s.split(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Parsed addresses as text: `name <mailbox@host>` or `mailbox@host`,
+/// groups as `name: ...;`, joined by `, `.
+fn render_addresses(addrs: &[tidemark_mime::Address]) -> String {
+    let text = |b: &Option<Vec<u8>>| {
+        b.as_deref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    };
+    let mut out: Vec<String> = Vec::new();
+    for a in addrs {
+        match (text(&a.mailbox), text(&a.host)) {
+            (Some(group), None) => out.push(format!(
+                "{}:",
+                collapse_ws(&decode_header_value(group.as_bytes()))
+            )),
+            (None, None) => out.push(";".into()),
+            (mailbox, host) => {
+                let spec = format!(
+                    "{}@{}",
+                    mailbox.unwrap_or_default(),
+                    host.unwrap_or_default()
+                );
+                match a.name.as_deref().filter(|n| !n.is_empty()) {
+                    Some(n) => {
+                        out.push(format!("{} <{spec}>", collapse_ws(&decode_header_value(n))))
+                    }
+                    None => out.push(spec),
+                }
+            }
+        }
+    }
+    out.join(", ")
+}
+
 /// Bumped whenever what [`Summary::new`] computes changes, so stores can
 /// recompute old summaries.
-pub const VERSION: u8 = 3;
+pub const VERSION: u8 = 4;
 
 fn put(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());

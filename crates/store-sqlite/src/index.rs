@@ -51,7 +51,8 @@ pub(crate) const BODY_LIMIT: usize = 512 * 1024;
 
 /// Version of what a doc holds: `tidemark_search::summary::VERSION` and the
 /// text extraction. Bumped when either changes, so docs are rebuilt.
-pub(crate) const DOC_VERSION: i64 = 1000 + tidemark_search::summary::VERSION as i64;
+pub(crate) const DOC_VERSION: i64 =
+    tidemark_search::doc::TEXT_VERSION as i64 * 1000 + tidemark_search::summary::VERSION as i64;
 
 /// Schema objects of the index (schema version 4).
 pub(crate) const INDEX_SCHEMA: &str = "
@@ -61,6 +62,7 @@ CREATE TABLE search_docs(
     complete INTEGER NOT NULL,
     summary BLOB NOT NULL,
     header TEXT NOT NULL,
+    mime TEXT NOT NULL,
     body TEXT NOT NULL
 );
 CREATE INDEX search_docs_incomplete ON search_docs(id) WHERE complete = 0;
@@ -85,6 +87,7 @@ pub(crate) struct IndexDoc {
     complete: bool,
     summary: Vec<u8>,
     header: String,
+    mime: String,
     body: String,
     /// [`trigram_set_text`] of header and body, made here (on the caller's
     /// thread) rather than on the writer.
@@ -107,11 +110,12 @@ impl IndexDoc {
             }
             header.truncate(end);
         }
-        let trigrams = trigram_set_text(&[&header, &doc.body]);
+        let trigrams = trigram_set_text(&[&header, &doc.mime, &doc.body]);
         Self {
             complete: doc.complete && !header_cut,
             summary: Summary::new(data, &st).to_bytes(),
             header,
+            mime: doc.mime,
             body: doc.body,
             trigrams,
         }
@@ -125,7 +129,7 @@ pub(crate) fn put_doc(conn: &Connection, id: i64, doc: &IndexDoc) -> StoreResult
         .execute([id])
         .db()?;
     conn.prepare_cached(
-        "INSERT INTO search_docs(id, version, complete, summary, header, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO search_docs(id, version, complete, summary, header, mime, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .db()?
     .execute(params![
@@ -134,6 +138,7 @@ pub(crate) fn put_doc(conn: &Connection, id: i64, doc: &IndexDoc) -> StoreResult
         doc.complete,
         doc.summary,
         doc.header,
+        doc.mime,
         doc.body
     ])
     .db()?;
@@ -359,6 +364,7 @@ pub(crate) fn search(
 ) -> StoreResult<IndexHits> {
     let column = match field {
         TextField::Header => "header",
+        TextField::MimeHeaders => "mime",
         TextField::Body => "body",
     };
     let pattern = glob_pattern(needle);

@@ -32,6 +32,14 @@ fn corpus() -> Vec<Vec<u8>> {
         .collect()
 }
 
+fn text_of(d: &SearchDoc, field: TextField) -> &str {
+    match field {
+        TextField::Body => &d.body,
+        TextField::Header => &d.header,
+        TextField::MimeHeaders => &d.mime,
+    }
+}
+
 /// A substring of `s` of `len` characters starting at a random character.
 fn cut(s: &str, rng: &mut StdRng, len: usize) -> Option<String> {
     let chars: Vec<char> = s.chars().collect();
@@ -67,24 +75,19 @@ async fn index_answers_like_a_scan() {
     }
     let mut rng = StdRng::seed_from_u64(7);
     let mut needles: Vec<(TextField, String)> = vec![
-        (TextField::Body, "the".into()),
-        (TextField::Body, "e".into()),
-        (TextField::Header, "subject: re".into()),
+        (TextField::Body, "THE".into()),
+        (TextField::Body, "E".into()),
+        (TextField::Header, "SUBJECT: RE".into()),
+        (TextField::MimeHeaders, "CONTENT-TYPE: TEXT/PLAIN".into()),
         (TextField::Body, "no such text anywhere 9f8e7d".into()),
         (TextField::Body, "*".into()),
         (TextField::Body, "[".into()),
     ];
     for _ in 0..300 {
         let i = rng.random_range(0..docs.len());
-        let field = if rng.random_bool(0.5) {
-            TextField::Body
-        } else {
-            TextField::Header
-        };
-        let text = match field {
-            TextField::Body => &docs[i].body,
-            TextField::Header => &docs[i].header,
-        };
+        let field =
+            [TextField::Body, TextField::Header, TextField::MimeHeaders][rng.random_range(0..3)];
+        let text = text_of(&docs[i], field);
         let len = [1, 2, 3, 4, 7, 12, 30][rng.random_range(0..7)];
         if let Some(n) = cut(text, &mut rng, len) {
             needles.push((field, n));
@@ -99,10 +102,7 @@ async fn index_answers_like_a_scan() {
             .expect("the embedded store has an index");
         for (i, d) in docs.iter().enumerate() {
             let uid = Uid(i as u32 + 1);
-            let text = match field {
-                TextField::Body => &d.body,
-                TextField::Header => &d.header,
-            };
+            let text = text_of(d, *field);
             let truth = text.contains(needle.as_str());
             let hit = got.hits.binary_search(&uid).is_ok();
             if got.unsure.binary_search(&uid).is_ok() {
@@ -149,7 +149,7 @@ async fn index_off_then_on() {
             .await
             .expect("append");
         let r = acc
-            .search_index(inbox.id, TextField::Body, "needle")
+            .search_index(inbox.id, TextField::Body, "NEEDLE")
             .await
             .expect("search");
         assert_eq!(r, None, "no index while it is off");
@@ -163,7 +163,7 @@ async fn index_off_then_on() {
     let acc = store.open_account("a").await.expect("open");
     let inbox = acc.mailbox("INBOX").await.expect("inbox");
     let r = acc
-        .search_index(inbox.id, TextField::Body, "needle")
+        .search_index(inbox.id, TextField::Body, "NEEDLE")
         .await
         .expect("search")
         .expect("index on");
@@ -215,13 +215,13 @@ async fn index_consistent_under_concurrent_append_and_expunge() {
     }
     acc.expunge(inbox.id, None).await.expect("expunge");
     let kept = acc
-        .search_index(inbox.id, TextField::Body, "keepme1")
+        .search_index(inbox.id, TextField::Body, "KEEPME1")
         .await
         .expect("search")
         .expect("index");
     assert_eq!(kept.hits.len(), 8 * 7, "every odd message is found");
     let gone = acc
-        .search_index(inbox.id, TextField::Body, "keepme0")
+        .search_index(inbox.id, TextField::Body, "KEEPME0")
         .await
         .expect("search")
         .expect("index");

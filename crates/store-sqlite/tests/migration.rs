@@ -178,7 +178,7 @@ async fn schema_1_database_is_migrated() {
         .search_index(
             acc.mailbox("INBOX").await.expect("inbox").id,
             TextField::Body,
-            "by schema",
+            "BY SCHEMA",
         )
         .await
         .expect("search")
@@ -189,7 +189,7 @@ async fn schema_1_database_is_migrated() {
         .search_index(
             acc.mailbox("INBOX").await.expect("inbox").id,
             TextField::Header,
-            "subject: old",
+            "SUBJECT: OLD",
         )
         .await
         .expect("search")

@@ -358,6 +358,8 @@ pub enum ChangeNotice {
 pub enum TextField {
     /// The top-level header, `name: value` lines (SEARCH HEADER, TEXT).
     Header,
+    /// The headers of body parts and attached messages (SEARCH TEXT).
+    MimeHeaders,
     /// The decoded text parts (SEARCH BODY, TEXT).
     Body,
 }

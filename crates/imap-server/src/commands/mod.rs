@@ -28,8 +28,8 @@ pub(crate) mod sort;
 pub(crate) mod starttls;
 pub(crate) mod status;
 pub(crate) mod store;
-pub(crate) mod summaries;
 pub(crate) mod subscribe;
+pub(crate) mod summaries;
 pub(crate) mod thread;
 
 use crate::error::CommandError;

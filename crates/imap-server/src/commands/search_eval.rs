@@ -196,10 +196,13 @@ impl Node {
             Node::Body(s) => out.push((TextField::Body, s.clone())),
             Node::Text(s) => {
                 out.push((TextField::Header, s.clone()));
+                out.push((TextField::MimeHeaders, s.clone()));
                 out.push((TextField::Body, s.clone()));
             }
             // An empty needle only asks whether the field exists.
-            Node::Header(_, s) if !s.is_empty() => out.push((TextField::Header, s.clone())),
+            Node::Header(_, s) | Node::Field(_, s) if !s.is_empty() => {
+                out.push((TextField::Header, s.clone()))
+            }
             _ => {}
         }
     }
@@ -231,7 +234,14 @@ impl Node {
             Node::Meta(key) => Some(eval_meta(key, m, seq, ctx)),
             Node::Saved => Some(ctx.saved.binary_search(&m.uid).is_ok()),
             Node::Field(f, needle) => {
-                let s = k.summary?;
+                // A needle absent from the whole header text is absent from
+                // every field value in it (the same folded text).
+                let Some(s) = k.summary else {
+                    return match index_says(ctx, m.uid, TextField::Header, needle) {
+                        Some(false) if !needle.is_empty() => Some(false),
+                        _ => None,
+                    };
+                };
                 let v = match f {
                     Field::From => &s.from,
                     Field::To => &s.to,
@@ -259,16 +269,19 @@ impl Node {
             },
             Node::Text(needle) => match k.text {
                 Some(t) => Some(
-                    t.header_text().contains(needle.as_str()) || t.body().contains(needle.as_str()),
+                    t.header_text().contains(needle.as_str())
+                        || t.mime_text().contains(needle.as_str())
+                        || t.body().contains(needle.as_str()),
                 ),
                 None => {
-                    match (
-                        index_says(ctx, m.uid, TextField::Header, needle),
-                        index_says(ctx, m.uid, TextField::Body, needle),
-                    ) {
-                        (Some(true), _) | (_, Some(true)) => Some(true),
-                        (Some(false), Some(false)) => Some(false),
-                        _ => None,
+                    let says = [TextField::Header, TextField::MimeHeaders, TextField::Body]
+                        .map(|f| index_says(ctx, m.uid, f, needle));
+                    if says.contains(&Some(true)) {
+                        Some(true)
+                    } else if says.iter().all(|s| *s == Some(false)) {
+                        Some(false)
+                    } else {
+                        None
                     }
                 }
             },

@@ -3,14 +3,16 @@
 //! what the index stores (`tidemark_search::doc`), so a scan and the index
 //! give the same answer:
 //!
-//! - Header values are unfolded and RFC 2047 encoded words are decoded;
-//!   only the top-level header of the message is searched by HEADER.
+//! - Header values are what follows the colon as written, unfolded and RFC
+//!   2047 decoded; only the top-level header is searched by HEADER.
 //! - BODY searches the decoded text (transfer encoding undone, charset
 //!   converted to UTF-8) of every `text/*` leaf part, including those inside
 //!   attached messages (whose decoded header counts as body text too); a
 //!   non-MIME message is one text part. `text/html` is searched as written
-//!   (tags included). Non-text parts are never searched.
-//! - TEXT matches when the decoded header or the BODY text contains the string.
+//!   (tags included). Non-text parts, and the headers of attached
+//!   messages, are not BODY.
+//! - TEXT matches when the decoded header, the headers of body parts and
+//!   attached messages, or the BODY text contain the string.
 //! - HEADER with an empty string matches every message that has the field.
 //!
 //! FROM, TO, CC, BCC, SUBJECT and SENT* are answered from the message's
@@ -28,6 +30,7 @@ pub(crate) struct MessageText<'a> {
     /// (field name, folded decoded value) of the top-level header.
     headers: OnceCell<Vec<(Vec<u8>, String)>>,
     header_text: OnceCell<String>,
+    mime_text: OnceCell<String>,
     body: OnceCell<String>,
 }
 
@@ -38,6 +41,7 @@ impl<'a> MessageText<'a> {
             structure,
             headers: OnceCell::new(),
             header_text: OnceCell::new(),
+            mime_text: OnceCell::new(),
             body: OnceCell::new(),
         }
     }
@@ -46,6 +50,12 @@ impl<'a> MessageText<'a> {
     pub(crate) fn header_text(&self) -> &str {
         self.header_text
             .get_or_init(|| doc::header_text(self.raw, self.structure))
+    }
+
+    /// The folded headers of body parts and attached messages, whole.
+    pub(crate) fn mime_text(&self) -> &str {
+        self.mime_text
+            .get_or_init(|| doc::mime_headers(self.raw, self.structure, usize::MAX).0)
     }
 
     /// The folded text of the body's text parts, whole.
@@ -93,10 +103,11 @@ mod tests {
         let t = MessageText::new(&raw, &st);
         assert!(t.body().contains(&fold("CAFÉ CRÈME")));
         assert!(t.body().contains(&fold("VÄRLDEN")));
-        assert!(!t.body().contains("=e9"));
-        assert!(!t.body().contains("sgvq"));
-        assert!(!t.body().contains("secret"));
-        assert!(t.header_text().contains("subject: x"));
+        assert!(!t.body().contains("=E9"));
+        assert!(!t.body().contains("SGVQ"));
+        assert!(!t.body().contains("SECRET"));
+        assert!(t.header_text().contains("SUBJECT: X"));
+        assert!(t.mime_text().contains("APPLICATION/OCTET-STREAM"));
     }
 
     #[test]
@@ -104,8 +115,9 @@ mod tests {
         let (raw, st) = text("Subject: z\nX-Empty:\nX-Prio: High\n\nbody\n");
         let t = MessageText::new(&raw, &st);
         assert!(t.field_contains(b"x-empty", ""));
-        assert!(t.field_contains(b"X-PRIO", "hig"));
-        assert!(!t.field_contains(b"X-Prio", "low"));
+        assert!(t.field_contains(b"X-PRIO", "HIG"));
+        assert!(t.field_contains(b"X-PRIO", " HIG"));
+        assert!(!t.field_contains(b"X-Prio", "LOW"));
         assert!(!t.field_contains(b"X-Missing", ""));
     }
 }

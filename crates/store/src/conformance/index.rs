@@ -7,8 +7,10 @@ use crate::*;
 use SystemFlag::Deleted;
 
 /// Checks one index answer against the truth (`want`: the UIDs whose text
-/// contains the needle).
+/// contains the needle). Needles are ASCII here, and the folded form of
+/// ASCII (`tidemark_search::fold`, i;unicode-casemap) is its uppercase.
 async fn check(acc: &dyn Account, mb: MailboxId, field: TextField, needle: &str, want: &[u32]) {
+    let needle = &needle.to_ascii_uppercase();
     let Some(got) = ok(
         acc.search_index(mb, field, needle).await,
         &format!("search_index({field:?}, {needle:?})"),
