@@ -22,6 +22,7 @@
 #                           THREAD REFERENCES; and APPEND with the text index off
 #                           (tidemark only, label tidemark-noindex)
 #   SEARCH_REPS [3]         timed repetitions in the search suite (+1 warm-up)
+#   OUT [latest.json]       results file under bench/results/
 #   KEEP [0]                1 = keep the temp dir (data, logs) afterwards
 #
 # Only loopback addresses are used. Writes bench/results/latest.json and
@@ -314,7 +315,7 @@ T1=$(date +%s)
 mkdir -p "$ROOT/bench/results"
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo uncommitted)
 DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)
-python3 "$ROOT/bench/report.py" "$RESULTS" "$ROOT/bench/results/latest.json" \
+python3 "$ROOT/bench/report.py" "$RESULTS" "$ROOT/bench/results/${OUT:-latest.json}" \
     --meta count="$COUNT" append_count="$APPEND_COUNT" clients="$CLIENTS" reps="$REPS" \
     dovecot_version="$(dovecot --version 2>/dev/null || echo n/a)" \
     tidemark_commit="$COMMIT${DIRTY:+ (dirty tree)}" \

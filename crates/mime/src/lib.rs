@@ -30,7 +30,7 @@ mod rfc822;
 mod serialize;
 mod tree;
 
-pub use address::parse_addresses;
+pub use address::{for_humans, parse_addresses};
 pub use decode::{DecodeError, decode_transfer};
 pub use header::{HeaderField, header_fields};
 pub use preview::preview;

@@ -15,8 +15,9 @@ pub struct Summary {
     /// What SUBJECT/FROM/TO/CC/BCC search (RFC 9051: the envelope's
     /// fields), one line per occurrence of the field in the top-level header
     /// (joined by `\n`, which no line holds), folded; `None` when the message
-    /// has no such field. Subjects are decoded with whitespace runs made one
-    /// space, as ENVELOPE shows them; address fields are the parsed
+    /// has no such field. Subjects have the whitespace runs written in the
+    /// header made one space (as ENVELOPE shows them), then encoded words
+    /// decoded; address fields are the parsed
     /// addresses written `name <mailbox@host>` (or `mailbox@host`), names
     /// decoded and whitespace collapsed, joined by `, `.
     pub subject: Option<String>,
@@ -71,8 +72,11 @@ impl Summary {
             }
             out
         };
+        // As Dovecot compares: whitespace runs written in the header become
+        // one space (unfolding, ENVELOPE's form), then encoded words are
+        // decoded, their own whitespace kept as encoded.
         let subject = |f: &tidemark_mime::HeaderField<'_>| {
-            collapse_ws(&decode_header_value(&written_value(raw, f)))
+            decode_header_value(&tidemark_mime::for_humans(&written_value(raw, f)))
         };
         let addresses = |f: &tidemark_mime::HeaderField<'_>| {
             render_addresses(&tidemark_mime::parse_addresses(&f.value))
@@ -247,7 +251,7 @@ fn render_addresses(addrs: &[tidemark_mime::Address]) -> String {
 
 /// Bumped whenever what [`Summary::new`] computes changes, so stores can
 /// recompute old summaries.
-pub const VERSION: u8 = 4;
+pub const VERSION: u8 = 5;
 
 fn put(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&(s.len() as u32).to_le_bytes());

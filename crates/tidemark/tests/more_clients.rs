@@ -1,6 +1,8 @@
 //! More real clients against the real binary, each over IMAPS verifying the
 //! generated certificate: offlineimap two-way Maildir sync, fetchmail
-//! (keep, delete, IDLE) and getmail6 (Maildir, mboxrd, delete).
+//! (keep, delete, IDLE) and getmail6 (Maildir, mboxrd, delete); and
+//! imapfilter over plaintext IMAP on loopback (a Lua rule set that searches
+//! by sender, subject and flags and moves the matches).
 
 mod common;
 
@@ -33,5 +35,16 @@ fn getmail_maildir_mbox_delete() {
     run_script(
         "getmail_retrieve.py",
         "getmail: Maildir and mboxrd with delete passed",
+    );
+}
+
+#[test]
+fn imapfilter_moves_by_sender_subject_and_flags() {
+    if !require("imapfilter") || !require("python3") {
+        return;
+    }
+    run_script(
+        "imapfilter_move.py",
+        "imapfilter: rules by sender, subject and flags moved the right messages",
     );
 }

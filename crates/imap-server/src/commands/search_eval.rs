@@ -37,8 +37,9 @@ pub(crate) enum Node {
     Meta(SearchKey),
     /// `$`: the saved result (RFC 5182).
     Saved,
-    /// FROM, TO, CC, BCC or SUBJECT with a folded needle.
-    Field(Field, String),
+    /// FROM, TO, CC, BCC or SUBJECT with a folded needle, and the needle's
+    /// longest run of letters and digits (at least 3) for the index.
+    Field(Field, String, Option<String>),
     /// SENTBEFORE / SENTON / SENTSINCE with a day number.
     Sent(DayCmp, i64),
     /// HEADER name needle (folded).
@@ -107,11 +108,11 @@ pub(crate) fn compile(
         K::Or(a, b) => Node::Or(Box::new(compile(a, enc)?), Box::new(compile(b, enc)?)),
         K::Not(k) => Node::Not(Box::new(compile(k, enc)?)),
         K::Uid(set) | K::SequenceSet(set) if set.is_saved() => Node::Saved,
-        K::From(s) => Node::Field(Field::From, text(s)),
-        K::To(s) => Node::Field(Field::To, text(s)),
-        K::Cc(s) => Node::Field(Field::Cc, text(s)),
-        K::Bcc(s) => Node::Field(Field::Bcc, text(s)),
-        K::Subject(s) => Node::Field(Field::Subject, text(s)),
+        K::From(s) => field(Field::From, text(s)),
+        K::To(s) => field(Field::To, text(s)),
+        K::Cc(s) => field(Field::Cc, text(s)),
+        K::Bcc(s) => field(Field::Bcc, text(s)),
+        K::Subject(s) => field(Field::Subject, text(s)),
         K::SentBefore(d) => Node::Sent(DayCmp::Before, day(d)),
         K::SentOn(d) => Node::Sent(DayCmp::On, day(d)),
         K::SentSince(d) => Node::Sent(DayCmp::Since, day(d)),
@@ -131,6 +132,19 @@ pub(crate) fn compile(
         }
         k => Node::Meta(k.clone()),
     })
+}
+
+/// A header-key node. The values it is compared with are the header's text
+/// with whitespace runs and address punctuation rewritten, so only a run of
+/// letters and digits of the needle is sure to appear in the header text
+/// the index holds when the key matches.
+fn field(f: Field, needle: String) -> Node {
+    let run = needle
+        .split(|c: char| !c.is_alphanumeric())
+        .max_by_key(|w| w.chars().count())
+        .filter(|w| w.chars().count() >= 3)
+        .map(str::to_string);
+    Node::Field(f, needle, run)
 }
 
 fn day(d: &Date) -> i64 {
@@ -200,9 +214,8 @@ impl Node {
                 out.push((TextField::Body, s.clone()));
             }
             // An empty needle only asks whether the field exists.
-            Node::Header(_, s) | Node::Field(_, s) if !s.is_empty() => {
-                out.push((TextField::Header, s.clone()))
-            }
+            Node::Header(_, s) if !s.is_empty() => out.push((TextField::Header, s.clone())),
+            Node::Field(_, _, Some(run)) => out.push((TextField::Header, run.clone())),
             _ => {}
         }
     }
@@ -233,12 +246,13 @@ impl Node {
             Node::Not(n) => n.eval(m, seq, ctx, k).map(|v| !v),
             Node::Meta(key) => Some(eval_meta(key, m, seq, ctx)),
             Node::Saved => Some(ctx.saved.binary_search(&m.uid).is_ok()),
-            Node::Field(f, needle) => {
-                // A needle absent from the whole header text is absent from
-                // every field value in it (the same folded text).
+            Node::Field(f, needle, run) => {
+                // A run of letters and digits absent from the whole header
+                // text is absent from every field value made from it.
                 let Some(s) = k.summary else {
-                    return match index_says(ctx, m.uid, TextField::Header, needle) {
-                        Some(false) if !needle.is_empty() => Some(false),
+                    let run = run.as_deref()?;
+                    return match index_says(ctx, m.uid, TextField::Header, run) {
+                        Some(false) => Some(false),
                         _ => None,
                     };
                 };
