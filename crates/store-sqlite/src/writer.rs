@@ -91,7 +91,22 @@ fn writer_loop(
     max_batch: usize,
 ) {
     let mut jobs: Vec<Job> = Vec::with_capacity(max_batch);
-    while let Some(first) = rx.blocking_recv() {
+    loop {
+        let first = match rx.try_recv() {
+            Ok(j) => j,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                // Nothing queued: background work, one step at a time so a
+                // job arriving meanwhile waits for one step at most.
+                if crate::index::writer_step(&conn, false) {
+                    continue;
+                }
+                match rx.blocking_recv() {
+                    Some(j) => j,
+                    None => break,
+                }
+            }
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+        };
         jobs.push(first);
         while jobs.len() < max_batch {
             match rx.try_recv() {
@@ -100,6 +115,7 @@ fn writer_loop(
             }
         }
         run_batch(&conn, &mut jobs, &feed);
+        crate::index::writer_step(&conn, true);
     }
     tracing::debug!("account writer stopped");
 }
@@ -139,12 +155,6 @@ fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &broadcast::Sender<Ch
         if let Err(e) = end {
             broken = Some(e);
         }
-    }
-    // Work deferred to once per batch (outside every savepoint).
-    if broken.is_none()
-        && let Err(e) = crate::index::flush_pending(conn, crate::index::FLUSH_AT)
-    {
-        broken = Some(e);
     }
     let commit = match broken {
         Some(e) => Err(e),
