@@ -142,6 +142,10 @@ run_mime_suite() { # label addr pid
 # token "tok<index>x"), rare and common text, a header key, SORT and THREAD.
 run_search_suite() { # label addr
     local label=$1 addr=$2
+    # APPEND first, on a fresh server (no indexing backlog from populate).
+    log "$label: search suite, append 1 / $CLIENTS clients"
+    bench "$label" "$addr" append --mailbox SAppend1 --clients 1 --count "$APPEND_COUNT"
+    bench "$label" "$addr" append --mailbox "SAppend$CLIENTS" --clients "$CLIENTS" --count "$APPEND_COUNT"
     log "$label: search suite, populate $COUNT messages"
     bench "$label" "$addr" populate --mailbox Search --count "$COUNT" --size-mix --seed 11
     local rare1=$((COUNT / 2)) rare2=$((COUNT / 3))
@@ -300,8 +304,9 @@ for s in $SERVERS; do
             # What indexing costs APPEND: the same appends with the index off.
             start_tidemark $'[search]\nindex = false'
             log "tidemark-noindex: append 1 client / $CLIENTS clients"
-            bench tidemark-noindex "$TM_ADDR" append --mailbox Append1 --clients 1 --count "$APPEND_COUNT"
-            bench tidemark-noindex "$TM_ADDR" append --mailbox "Append$CLIENTS" --clients "$CLIENTS" --count "$APPEND_COUNT"
+            bench tidemark-noindex "$TM_ADDR" append --mailbox SAppend1 --clients 1 --count "$APPEND_COUNT"
+            bench tidemark-noindex "$TM_ADDR" append --mailbox "SAppend$CLIENTS" --clients "$CLIENTS" --count "$APPEND_COUNT"
+            bench tidemark-noindex "$TM_ADDR" populate --mailbox Search --count "$COUNT" --size-mix --seed 11
             stop_pid "$TM_PID"
             ;;
         esac
