@@ -156,6 +156,17 @@ impl Summary {
 
     /// Reads [`Summary::to_bytes`] output; `None` on corruption or another version.
     pub fn from_bytes(b: &[u8]) -> Option<Self> {
+        Self::decode(b, true)
+    }
+
+    /// [`Summary::from_bytes`] without the SUBJECT/FROM/TO/CC/BCC search
+    /// text (left `None`): what SORT and THREAD read, without allocating
+    /// the largest strings.
+    pub fn keys_from_bytes(b: &[u8]) -> Option<Self> {
+        Self::decode(b, false)
+    }
+
+    fn decode(b: &[u8], with_text: bool) -> Option<Self> {
         let mut r = Reader(b);
         if r.byte()? != VERSION {
             return None;
@@ -168,7 +179,14 @@ impl Summary {
             }),
             _ => return None,
         };
-        let (subject, from, to, cc, bcc) = (r.opt()?, r.opt()?, r.opt()?, r.opt()?, r.opt()?);
+        let mut text = || -> Option<Option<String>> {
+            if with_text {
+                r.opt()
+            } else {
+                r.skip_opt().map(|()| None)
+            }
+        };
+        let (subject, from, to, cc, bcc) = (text()?, text()?, text()?, text()?, text()?);
         let subject_reply = match r.byte()? {
             0 => false,
             1 => true,
@@ -292,6 +310,16 @@ impl Reader<'_> {
         let n = self.u32()? as usize;
         String::from_utf8(self.take(n)?.to_vec()).ok()
     }
+    fn skip_opt(&mut self) -> Option<()> {
+        match self.byte()? {
+            0 => Some(()),
+            1 => {
+                let n = self.u32()? as usize;
+                self.take(n).map(|_| ())
+            }
+            _ => None,
+        }
+    }
     fn opt(&mut self) -> Option<Option<String>> {
         match self.byte()? {
             0 => Some(None),
@@ -334,6 +362,10 @@ mod tests {
         let utc = crate::date::days_from_civil(2024, 1, 3) * 86_400 + 4 * 3600 + 30 * 60;
         assert_eq!(i64::from(s.sort_sent), utc);
         let b = s.to_bytes();
+        let keys = Summary::keys_from_bytes(&b).expect("keys");
+        assert_eq!((keys.from, keys.subject), (None, None));
+        assert_eq!(keys.message_id, s.message_id);
+        assert_eq!(keys.references, s.references);
         assert_eq!(Summary::from_bytes(&b), Some(s));
         assert_eq!(Summary::from_bytes(&b[..b.len() - 1]), None);
         assert_eq!(Summary::from_bytes(b"\x09"), None);

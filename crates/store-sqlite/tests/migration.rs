@@ -285,7 +285,8 @@ async fn schema_1_database_is_migrated() {
     let docs: i64 = Connection::open(&path)
         .expect("inspect")
         .query_row(
-            "SELECT (SELECT count(*) FROM search_docs) + (SELECT count(*) FROM search_fts)",
+            "SELECT (SELECT count(*) FROM search_docs) + (SELECT count(*) FROM search_summaries)
+                 + (SELECT count(*) FROM search_fts)",
             [],
             |r| r.get(0),
         )

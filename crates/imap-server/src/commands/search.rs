@@ -12,7 +12,7 @@ use tidemark_imap_proto::{
     Data, ESearchData, ESearchItem, PartialRange, Response, SearchCommand, SearchKey,
     SearchReturnOpt, SequenceSet, Tag, UidMode,
 };
-use tidemark_store::{MessageMeta, Uid, UidSet};
+use tidemark_store::{Flags, InternalDate, MessageMeta, ModSeq, Uid, UidSet};
 
 pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdResult {
     // IMAP4rev2 (RFC 9051 6.4.4): SEARCH answers with ESEARCH, ALL being
@@ -24,7 +24,7 @@ pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdRe
     let save = opts
         .as_ref()
         .is_some_and(|o| o.contains(&SearchReturnOpt::Save));
-    let hits = match evaluate(s, cmd.charset.as_deref(), &cmd.criteria).await {
+    let hits = match evaluate(s, cmd.charset.as_deref(), &cmd.criteria, false).await {
         Ok(h) => h,
         Err(e) => {
             // RFC 5182 2.1: a failed SEARCH ... SAVE empties the saved result.
@@ -137,11 +137,14 @@ pub(crate) struct Hit {
 
 /// The messages of the selected mailbox that match `criteria`, in sequence
 /// order (SEARCH, SORT and THREAD share this). `charset` is the CHARSET
-/// argument, if any.
+/// argument, if any. With `need_meta` false, a search whose keys read no
+/// metadata (text keys, UID and sequence sets) skips reading it, and the
+/// hits carry only UID and sequence number.
 pub(crate) async fn evaluate(
     s: &mut Session,
     charset: Option<&str>,
     criteria: &SearchKey,
+    need_meta: bool,
 ) -> Result<Vec<Hit>, CommandError> {
     let enc = search_eval::charset(charset)?;
     let root = search_eval::compile(criteria, enc)?;
@@ -149,9 +152,26 @@ pub(crate) async fn evaluate(
     if view.exists() == 0 {
         return Ok(Vec::new());
     }
-    let metas = account
-        .fetch_meta(view.id, &UidSet::range(1, view.max_uid().max(1)))
-        .await?;
+    let metas = if need_meta || root.needs_meta() {
+        account
+            .fetch_meta(view.id, &UidSet::range(1, view.max_uid().max(1)))
+            .await?
+    } else {
+        view.uids()
+            .iter()
+            .filter(|&&uid| !view.is_pending_expunge(uid))
+            .map(|&uid| MessageMeta {
+                uid,
+                flags: Flags::new(),
+                internal_date: InternalDate {
+                    unix: 0,
+                    offset_minutes: 0,
+                },
+                size: 0,
+                modseq: ModSeq(0),
+            })
+            .collect()
+    };
     let mut index: HashMap<_, HashMap<String, _>> = HashMap::new();
     for (field, needle) in root.index_queries() {
         match account.search_index(view.id, field, &needle).await? {

@@ -186,6 +186,16 @@ impl Node {
         self.any(&|n| matches!(n, Node::Field(..) | Node::Sent(..)))
     }
 
+    /// Whether any key reads message metadata beyond UID and sequence
+    /// number (flags, sizes, dates, MODSEQ).
+    pub(crate) fn needs_meta(&self) -> bool {
+        use SearchKey as K;
+        self.any(&|n| {
+            matches!(n, Node::Meta(k)
+                if !matches!(k, K::All | K::Old | K::New | K::Recent | K::Uid(_) | K::SequenceSet(_)))
+        })
+    }
+
     pub(crate) fn uses_saved(&self) -> bool {
         self.any(&|n| matches!(n, Node::Saved))
     }
@@ -391,7 +401,7 @@ pub(crate) async fn decide(
     let mut summaries: HashMap<usize, Summary> = HashMap::new();
     if root.needs_summary() {
         let uids: Vec<Uid> = undecided.iter().map(|&i| cands[i].0.uid).collect();
-        let loaded = summaries::load(account, mailbox, &uids).await?;
+        let loaded = summaries::load(account, mailbox, &uids, true).await?;
         for (&i, s) in undecided.iter().zip(loaded) {
             match s {
                 // Expunged meanwhile: it matches nothing.

@@ -120,7 +120,7 @@ async fn sorted(
     charset: &str,
     search: &SearchKey,
 ) -> Result<Vec<Hit>, CommandError> {
-    let hits = evaluate(s, Some(charset), search).await?;
+    let hits = evaluate(s, Some(charset), search, true).await?;
     let by_meta = criteria
         .iter()
         .all(|c| matches!(c.key, SortKey::Arrival | SortKey::Size));
@@ -145,7 +145,7 @@ pub(crate) async fn with_summaries(
     let (account, view) = need_selected(s)?;
     let mailbox = view.id;
     let uids: Vec<Uid> = hits.iter().map(|h| h.uid).collect();
-    let sums = summaries::load(&*account, mailbox, &uids).await?;
+    let sums = summaries::load(&*account, mailbox, &uids, false).await?;
     Ok(hits
         .into_iter()
         .zip(sums)

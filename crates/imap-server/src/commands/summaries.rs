@@ -11,16 +11,24 @@ use tidemark_store::{Account, MailboxId, StoreError, Uid};
 const CHUNK: usize = 1024;
 
 /// One entry per UID, in order; `None` for a message expunged meanwhile.
+/// Without `with_text`, the SUBJECT/FROM/TO/CC/BCC search text of stored
+/// summaries is not decoded (SORT and THREAD do not use it).
 pub(crate) async fn load(
     account: &dyn Account,
     mailbox: MailboxId,
     uids: &[Uid],
+    with_text: bool,
 ) -> Result<Vec<Option<Summary>>, CommandError> {
+    let decode = if with_text {
+        Summary::from_bytes
+    } else {
+        Summary::keys_from_bytes
+    };
     let mut out = Vec::with_capacity(uids.len());
     for chunk in uids.chunks(CHUNK) {
         let stored = account.read_summaries(mailbox, chunk).await?;
         for (&uid, bytes) in chunk.iter().zip(stored) {
-            match bytes.as_deref().and_then(Summary::from_bytes) {
+            match bytes.as_deref().and_then(decode) {
                 Some(s) => out.push(Some(s)),
                 None => out.push(compute(account, mailbox, uid).await?),
             }

@@ -34,7 +34,7 @@ pub(crate) async fn run(
             ));
         }
     };
-    let hits = evaluate(s, Some(&charset), &search).await?;
+    let hits = evaluate(s, Some(&charset), &search, true).await?;
     let rows = with_summaries(s, hits).await?;
     let msgs: Vec<ThreadMsg<'_>> = rows
         .iter()
