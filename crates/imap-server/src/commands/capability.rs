@@ -40,6 +40,7 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
         "CHILDREN",
         "ESEARCH",
         "SEARCHRES",
+        "WITHIN",
         "SORT",
         "SORT=DISPLAY",
         "ESORT",
