@@ -81,12 +81,12 @@ pub fn parse_date(v: &[u8]) -> Option<SentDate> {
     let days = days_from_civil(i64::from(year), month, day);
     let mut secs = 0i64;
     let mut zone = 0i64;
-    if let Some(t) = words.next() {
-        if let Some(s) = parse_time(t) {
-            secs = s;
-            if let Some(z) = words.next() {
-                zone = parse_zone(z).unwrap_or(0);
-            }
+    if let Some(t) = words.next()
+        && let Some(s) = parse_time(t)
+    {
+        secs = s;
+        if let Some(z) = words.next() {
+            zone = parse_zone(z).unwrap_or(0);
         }
     }
     Some(SentDate {

@@ -228,7 +228,7 @@ impl Summary {
 
 /// Whitespace runs as one space, none at either end (ENVELOPE's form).
 fn collapse_ws(s: &str) -> String {
-    s.split(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+    s.split([' ', '\t', '\r', '\n'])
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")

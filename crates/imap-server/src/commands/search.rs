@@ -85,8 +85,9 @@ pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdRe
 }
 
 /// What SAVE keeps (RFC 5182 2.1): every match, unless only MIN and/or MAX
-/// were asked for, which keep just those messages.
-fn saved_result(opts: &[SearchReturnOpt], hits: &[Hit]) -> Vec<Uid> {
+/// were asked for, which keep just those messages (the first and last of
+/// `hits`, in whatever order the command returns them: SORT's too).
+pub(crate) fn saved_result(opts: &[SearchReturnOpt], hits: &[Hit]) -> Vec<Uid> {
     use SearchReturnOpt as O;
     let min_max_only = !opts
         .iter()

@@ -14,7 +14,7 @@
 
 use std::cmp::Ordering;
 
-use crate::commands::search::{Hit, evaluate, partial};
+use crate::commands::search::{Hit, evaluate, partial, saved_result};
 use crate::commands::{need_selected, summaries};
 use crate::error::CommandError;
 use crate::session::{CmdResult, Done, Session};
@@ -200,32 +200,6 @@ fn in_order(ids: &[u32]) -> SequenceSet {
         }
     }
     SequenceSet::from_ranges(&ranges)
-}
-
-/// What SAVE keeps (RFC 5182 2.1): every match, unless only MIN and/or MAX
-/// were asked for, which keep just those (here the first and last in sort
-/// order).
-fn saved_result(opts: &[SearchReturnOpt], hits: &[Hit]) -> Vec<Uid> {
-    use SearchReturnOpt as O;
-    let min_max_only = !opts
-        .iter()
-        .any(|o| matches!(o, O::All | O::Count | O::Partial(_)))
-        && opts.iter().any(|o| matches!(o, O::Min | O::Max));
-    let mut uids: Vec<Uid> = if min_max_only {
-        let mut v = Vec::new();
-        if opts.contains(&O::Min) {
-            v.extend(hits.first().map(|h| h.uid));
-        }
-        if opts.contains(&O::Max) {
-            v.extend(hits.last().map(|h| h.uid));
-        }
-        v
-    } else {
-        hits.iter().map(|h| h.uid).collect()
-    };
-    uids.sort_unstable();
-    uids.dedup();
-    uids
 }
 
 /// Whether the criteria use MODSEQ (RFC 7162 3.1.5).
