@@ -300,10 +300,30 @@ impl Account for SqliteAccount {
         self.check_open()?;
         let total: usize = messages.iter().map(|m| m.data.len()).sum();
         let prepared = if total >= HASH_OFFLOAD {
+            // Off the async workers, and for a MULTIAPPEND of many messages
+            // split over the cores (hashing, parsing and indexing them is
+            // the CPU-heavy part of APPEND).
             let index = self.search_index;
-            tokio::task::spawn_blocking(move || prepare(messages, index))
-                .await
-                .map_err(|e| StoreError::Internal(format!("hash task failed: {e}")))??
+            let parts = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(messages.len().div_ceil(8))
+                .max(1);
+            let per = messages.len().div_ceil(parts);
+            let mut rest = messages;
+            let mut tasks = Vec::with_capacity(parts);
+            while !rest.is_empty() {
+                let tail = rest.split_off(per.min(rest.len()));
+                let chunk = std::mem::replace(&mut rest, tail);
+                tasks.push(tokio::task::spawn_blocking(move || prepare(chunk, index)));
+            }
+            let mut all = Vec::new();
+            for t in tasks {
+                all.extend(
+                    t.await
+                        .map_err(|e| StoreError::Internal(format!("hash task failed: {e}")))??,
+                );
+            }
+            all
         } else {
             prepare(messages, self.search_index)?
         };

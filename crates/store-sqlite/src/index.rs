@@ -261,16 +261,30 @@ const BREAK: char = '\u{1}';
 /// trigram extends the text by one character when it continues the last
 /// one, else starts a new run after a BREAK.
 pub(crate) fn trigram_set_text(parts: &[&str]) -> String {
-    let mut seen: std::collections::HashSet<u64, std::hash::BuildHasherDefault<PackedHasher>> =
-        Default::default();
+    ASCII_SEEN.with(|bits| {
+        let mut bits = bits.borrow_mut();
+        let mut seen = TrigramSet {
+            ascii: &mut bits,
+            touched: Vec::new(),
+            other: Default::default(),
+        };
+        let out = build_trigram_set(parts, &mut seen);
+        // Leave the bitmap clear for the next message.
+        for i in seen.touched {
+            seen.ascii[i as usize] = 0;
+        }
+        out
+    })
+}
+
+fn build_trigram_set(parts: &[&str], seen: &mut TrigramSet<'_>) -> String {
     let mut out = String::new();
     let mut last: Option<[char; 2]> = None;
     for part in parts {
         let mut w: [char; 3] = ['\0'; 3];
         for (i, c) in part.chars().enumerate() {
             w = [w[1], w[2], c];
-            let packed = (u64::from(w[0]) << 42) | (u64::from(w[1]) << 21) | u64::from(w[2]);
-            if i < 2 || !seen.insert(packed) {
+            if i < 2 || !seen.insert(w) {
                 continue;
             }
             if last == Some([w[0], w[1]]) {
@@ -286,6 +300,44 @@ pub(crate) fn trigram_set_text(parts: &[&str]) -> String {
         last = None;
     }
     out
+}
+
+thread_local! {
+    /// One bit per all-ASCII trigram (2^21 bits, 256 KiB), reused by every
+    /// message a thread indexes: a bit test instead of a hash insert for the
+    /// common case (hashing was a quarter of APPEND's CPU time).
+    static ASCII_SEEN: std::cell::RefCell<Vec<u64>> =
+        std::cell::RefCell::new(vec![0; (1 << 21) / 64]);
+}
+
+/// The trigrams seen so far in one message.
+struct TrigramSet<'a> {
+    ascii: &'a mut Vec<u64>,
+    /// Words of `ascii` set for this message (cleared afterwards).
+    touched: Vec<u32>,
+    other: std::collections::HashSet<u64, std::hash::BuildHasherDefault<PackedHasher>>,
+}
+
+impl TrigramSet<'_> {
+    /// Adds `w`; whether it was new.
+    fn insert(&mut self, w: [char; 3]) -> bool {
+        if w.iter().all(char::is_ascii) {
+            let n = (u32::from(w[0]) << 14) | (u32::from(w[1]) << 7) | u32::from(w[2]);
+            let (word, bit) = ((n / 64) as usize, 1u64 << (n % 64));
+            let x = &mut self.ascii[word];
+            if *x & bit != 0 {
+                return false;
+            }
+            if *x == 0 {
+                self.touched.push(word as u32);
+            }
+            *x |= bit;
+            true
+        } else {
+            let packed = (u64::from(w[0]) << 42) | (u64::from(w[1]) << 21) | u64::from(w[2]);
+            self.other.insert(packed)
+        }
+    }
 }
 
 /// Hashes a trigram packed into a `u64` (three 21-bit code points) with
@@ -518,6 +570,9 @@ mod tests {
         }
         assert!(set.chars().count() < header.len() + body.len());
         assert_eq!(trigram_set_text(&["ab", ""]), "");
+        assert_eq!(trigram_set_text(&["aaaa"]), "aaa");
+        // The per-thread bitmap starts clear for every message.
+        assert_eq!(trigram_set_text(&[header, body]), set);
         assert_eq!(trigram_set_text(&["aaaa"]), "aaa");
     }
 
