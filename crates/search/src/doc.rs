@@ -18,7 +18,7 @@ use crate::fold;
 
 /// Version of what [`SearchDoc`] holds; bumped when extraction or folding
 /// changes, so stored docs are rebuilt.
-pub const TEXT_VERSION: u32 = 2;
+pub const TEXT_VERSION: u32 = 3;
 
 /// Folded text of one message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -47,6 +47,20 @@ impl SearchDoc {
     }
 }
 
+/// Cuts `s` to at most `limit` bytes (at a character boundary); whether
+/// anything was cut (text that reached the limit counts as cut).
+fn truncate(s: &mut String, limit: usize) -> bool {
+    if limit == usize::MAX || s.len() < limit {
+        return false;
+    }
+    let mut end = limit;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    true
+}
+
 /// The folded top-level header text of `raw`.
 pub fn header_text(raw: &[u8], structure: &MessageStructure) -> String {
     let root = &structure.root;
@@ -59,7 +73,7 @@ pub fn header_text(raw: &[u8], structure: &MessageStructure) -> String {
 pub fn mime_headers(raw: &[u8], structure: &MessageStructure, limit: usize) -> (String, bool) {
     let mut s = String::new();
     part_headers(raw, &structure.root, true, 0, &mut s, limit);
-    let cut = limit != usize::MAX && s.len() >= limit;
+    let cut = truncate(&mut s, limit);
     (fold(&s), cut)
 }
 
@@ -67,7 +81,7 @@ pub fn mime_headers(raw: &[u8], structure: &MessageStructure, limit: usize) -> (
 pub fn body(raw: &[u8], structure: &MessageStructure, limit: usize) -> (String, bool) {
     let mut s = String::new();
     body_text(raw, &structure.root, 0, &mut s, limit);
-    let cut = limit != usize::MAX && s.len() >= limit;
+    let cut = truncate(&mut s, limit);
     (fold(&s), cut)
 }
 
@@ -127,6 +141,7 @@ mod tests {
     fn body_limit_marks_the_doc_incomplete() {
         let d = doc(MSG, 4);
         assert!(!d.complete);
+        assert!(d.body.len() <= 8, "cut at the limit: {:?}", d.body);
         assert!(doc(MSG, 1000).complete);
     }
 }

@@ -245,3 +245,48 @@ async fn index_consistent_under_concurrent_append_and_expunge() {
         .expect("count");
     assert_eq!(pending, 0, "nothing left pending after commits");
 }
+
+/// Text beyond the index's size limit: the index may still say "yes" for
+/// the message, but never "no" (it lists it as unsure, and SEARCH reads it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_beyond_the_limit_is_unsure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).expect("open");
+    store.create_account("a", "x").await.expect("create");
+    let acc = store.open_account("a").await.expect("open");
+    let inbox = acc.mailbox("INBOX").await.expect("inbox");
+    let mut body = "filler text line\r\n".repeat(40_000); // ~720 KiB
+    body.push_str("needle at the very end\r\n");
+    let big = NewMessage {
+        data: Bytes::from(format!("Subject: big\r\n\r\n{body}")),
+        flags: Flags::new(),
+        internal_date: None,
+        structure: Bytes::new(),
+    };
+    let small = NewMessage {
+        data: Bytes::from_static(b"Subject: small\r\n\r\nfiller\r\n"),
+        flags: Flags::new(),
+        internal_date: None,
+        structure: Bytes::new(),
+    };
+    acc.append(inbox.id, vec![big, small])
+        .await
+        .expect("append");
+    let end = acc
+        .search_index(inbox.id, TextField::Body, "NEEDLE AT THE VERY END")
+        .await
+        .expect("search")
+        .expect("index");
+    assert_eq!(end.unsure, vec![Uid(1)], "the cut message is unsure");
+    assert!(!end.hits.contains(&Uid(2)));
+    let start = acc
+        .search_index(inbox.id, TextField::Body, "FILLER")
+        .await
+        .expect("search")
+        .expect("index");
+    assert_eq!(
+        start.hits,
+        vec![Uid(1), Uid(2)],
+        "text before the cut is found"
+    );
+}

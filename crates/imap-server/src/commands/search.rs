@@ -219,6 +219,51 @@ pub(crate) async fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::{ConnInfo, Outcome, ServerContext, SessionConfig};
+    use std::sync::Arc;
+    use tidemark_store::Store;
+    use tidemark_store_sqlite::SqliteStore;
+
+    async fn talk(s: &mut Session, input: &[u8]) -> String {
+        let (out, outcome) = s.handle_input(input).await;
+        assert_eq!(outcome, Outcome::Continue);
+        String::from_utf8(out).expect("utf8")
+    }
+
+    /// Text past the index's size limit is still found: the index calls the
+    /// message unsure and SEARCH reads it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn text_past_the_index_limit_is_found_by_reading() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = SqliteStore::open(dir.path()).expect("store");
+        let phc = crate::password::hash_password("pass").expect("hash");
+        store.create_account("alice", &phc).await.expect("account");
+        let ctx = Arc::new(ServerContext::new(
+            Arc::new(store),
+            SessionConfig::default(),
+        ));
+        let peer = "127.0.0.1:40000".parse().expect("addr");
+        let mut s = Session::new(ctx, ConnInfo { peer, tls: false });
+        s.greeting();
+        talk(&mut s, b"a LOGIN alice pass\r\n").await;
+        let mut big = String::from("Subject: big\r\n\r\n");
+        big.push_str(&"filler text line\r\n".repeat(40_000));
+        big.push_str("needle at the very end\r\n");
+        for raw in [big.as_str(), "Subject: small\r\n\r\nfiller\r\n"] {
+            let mut cmd = format!("a APPEND INBOX {{{}+}}\r\n", raw.len()).into_bytes();
+            cmd.extend_from_slice(raw.as_bytes());
+            cmd.extend_from_slice(b"\r\n");
+            let out = talk(&mut s, &cmd).await;
+            assert!(out.contains("a OK"), "{out}");
+        }
+        talk(&mut s, b"a SELECT INBOX\r\n").await;
+        let out = talk(&mut s, b"b SEARCH BODY \"NEEDLE at the\"\r\n").await;
+        assert!(out.starts_with("* SEARCH 1\r\n"), "{out}");
+        let out = talk(&mut s, b"c SEARCH NOT BODY needle\r\n").await;
+        assert!(out.starts_with("* SEARCH 2\r\n"), "{out}");
+        let out = talk(&mut s, b"d SEARCH BODY filler\r\n").await;
+        assert!(out.starts_with("* SEARCH 1 2\r\n"), "{out}");
+    }
 
     fn r(first: i64, last: i64) -> PartialRange {
         PartialRange { first, last }
