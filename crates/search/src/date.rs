@@ -55,7 +55,7 @@ pub fn parse_date(v: &[u8]) -> Option<SentDate> {
     let day: u8 = day_w.parse().ok()?;
     let month = MONTHS
         .iter()
-        .position(|m| month_w.len() >= 3 && month_w[..3].eq_ignore_ascii_case(m))?
+        .position(|m| month_w.get(..3).is_some_and(|w| w.eq_ignore_ascii_case(m)))?
         as u8
         + 1;
     if !year_w.bytes().all(|b| b.is_ascii_digit()) {
@@ -185,6 +185,9 @@ mod tests {
         );
         assert_eq!(parse_date(b"31 Feb 2024 10:00 +0000"), None);
         assert_eq!(parse_date(b"yesterday"), None);
+        // A month word that is not ASCII (found by fuzzing: it panicked).
+        assert_eq!(parse_date("2 J\u{e9}\u{e9}n 2024".as_bytes()), None);
+        assert_eq!(parse_date(b"2 J\xff\xff\xff 2024"), None);
         assert_eq!(parse_date(b""), None);
     }
 }
