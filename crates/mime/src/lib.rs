@@ -26,7 +26,9 @@ mod decode;
 mod header;
 mod params;
 mod preview;
-mod rfc822;
+/// The RFC 822 tokenizer (Dovecot's `rfc822-parser`), shared by the
+/// search keys' Message-ID, Date and display-name readers.
+pub mod rfc822;
 mod serialize;
 mod tree;
 

@@ -282,7 +282,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `";" attribute "=" value`; `Ok(None)` at the end, `Err(())` when broken.
-    pub fn parse_content_param(&mut self) -> Result<Option<Param>, ()> {
+    pub(crate) fn parse_content_param(&mut self) -> Result<Option<Param>, ()> {
         if self.at_end() {
             return Ok(None);
         }

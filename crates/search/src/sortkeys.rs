@@ -16,7 +16,8 @@
 //!   `Date:` field parsed strictly, kept as an unsigned 32-bit value, 0 when
 //!   missing or invalid (then INTERNALDATE is used, [`sort_date`]).
 
-use tidemark_mime::Address;
+use tidemark_mime::rfc822::Parser;
+use tidemark_mime::{Address, for_humans};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::{decompose_canonical, decompose_compatible};
 
@@ -480,69 +481,43 @@ pub fn display_address(addrs: &[Address], raw: Option<&[u8]>) -> String {
 /// whitespace runs stay), an addr-spec has its last comment. `None` also
 /// when the form is one this reading does not cover.
 fn first_display_name(v: &[u8]) -> Option<Vec<u8>> {
-    let mut p = Rfc822 {
-        v,
-        i: 0,
-        last_comment: None,
-    };
+    let mut p = Parser::new(v);
     if p.skip_lwsp() <= 0 {
         return None;
     }
-    let start = p.i;
+    let start = p.pos;
     let mut s = Vec::new();
-    if p.phrase(&mut s) > 0 && p.peek() == b':' {
+    if p.parse_phrase(&mut s) > 0 && p.peek() == b':' {
         return None;
     }
-    p.i = start;
+    p.pos = start;
     s.clear();
-    if p.phrase(&mut s) > 0 && p.peek() == b'<' {
+    if p.parse_phrase(&mut s) > 0 && p.peek() == b'<' {
         return (!s.is_empty()).then_some(s);
     }
-    p.i = start;
+    p.pos = start;
     s.clear();
     p.last_comment = Some(Vec::new());
     let r = if p.peek() == b'"' {
-        p.quoted_string(&mut s)
+        p.parse_quoted_string(&mut s)
     } else {
-        p.dot_atom(&mut s)
+        p.parse_dot_atom(&mut s)
     };
     if r == 0 || p.at_end() || p.peek() != b'@' {
         return None;
     }
-    p.i += 1;
+    p.pos += 1;
     p.skip_lwsp();
     if p.peek() == b'[' {
         while !p.at_end() && p.peek() != b']' {
-            p.i += if p.peek() == b'\\' { 2 } else { 1 };
+            p.pos += if p.peek() == b'\\' { 2 } else { 1 };
         }
-        p.i += 1;
+        p.pos += 1;
         p.skip_lwsp();
     } else {
-        p.dot_atom(&mut s);
+        p.parse_dot_atom(&mut s);
     }
     p.last_comment.filter(|c| !c.is_empty())
-}
-
-/// Dovecot's "string for humans" (what ENVELOPE and the envelope's names
-/// hold): whitespace runs become one space, trimmed, NUL becomes 0x80.
-fn for_humans(v: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(v.len());
-    let mut last_ws = true;
-    for &b in v {
-        if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
-            if !last_ws {
-                out.push(b' ');
-            }
-            last_ws = true;
-        } else {
-            out.push(if b == 0 { 0x80 } else { b });
-            last_ws = false;
-        }
-    }
-    if last_ws && out.last() == Some(&b' ') {
-        out.pop();
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------
@@ -655,13 +630,13 @@ impl<'a> MsgIds<'a> {
                 self.pos = start;
                 if self.slow_left > 0 {
                     self.slow_left -= 1;
-                    let mut r = Rfc822 {
-                        v: self.v,
-                        i: start,
+                    let mut r = Parser {
+                        data: self.v,
+                        pos: start,
                         last_comment: None,
                     };
-                    if r.untokenized_msg_id(&mut slow) {
-                        self.pos = r.i + 1;
+                    if untokenized_msg_id(&mut r, &mut slow) {
+                        self.pos = r.pos + 1;
                         return Some(slow);
                     }
                 }
@@ -671,224 +646,22 @@ impl<'a> MsgIds<'a> {
     }
 }
 
-/// The parts of Dovecot's RFC 822 tokenizer that Message-ID and Date
-/// parsing use. Positions past the end read as NUL.
-struct Rfc822<'a> {
-    v: &'a [u8],
-    i: usize,
-    /// When set, receives the text of the last comment skipped.
-    last_comment: Option<Vec<u8>>,
-}
-
-fn is_atext(c: u8) -> bool {
-    c >= 0x80 || c.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~".contains(&c)
-}
-
-impl Rfc822<'_> {
-    fn at_end(&self) -> bool {
-        self.i >= self.v.len()
+/// `[CFWS] (dot-atom / quoted-string) "@" [CFWS] dot-atom ">"`; on
+/// success `p.pos` is at the `>`.
+fn untokenized_msg_id(p: &mut Parser<'_>, out: &mut Vec<u8>) -> bool {
+    p.skip_lwsp();
+    let r = if p.peek() == b'"' {
+        p.parse_quoted_string(out)
+    } else {
+        p.parse_dot_atom(out)
+    };
+    if r <= 0 || p.peek() != b'@' {
+        return false;
     }
-
-    fn peek(&self) -> u8 {
-        self.v.get(self.i).copied().unwrap_or(0)
-    }
-
-    /// 1 if not at the end afterwards, 0 at the end, -1 for an
-    /// unterminated comment.
-    fn skip_comment(&mut self) -> i32 {
-        let mut level = 1;
-        self.i += 1;
-        let mut start = self.i;
-        if let Some(c) = &mut self.last_comment {
-            c.clear();
-        }
-        while !self.at_end() {
-            match self.peek() {
-                b'(' => level += 1,
-                b')' => {
-                    level -= 1;
-                    if level == 0 {
-                        if let Some(c) = &mut self.last_comment {
-                            c.extend_from_slice(&self.v[start..self.i]);
-                        }
-                        self.i += 1;
-                        return i32::from(!self.at_end());
-                    }
-                }
-                b'\\' => {
-                    if let Some(c) = &mut self.last_comment {
-                        c.extend_from_slice(&self.v[start..self.i]);
-                    }
-                    start = self.i + 1;
-                    self.i += 1;
-                    if self.at_end() {
-                        return -1;
-                    }
-                }
-                _ => {}
-            }
-            self.i += 1;
-        }
-        -1
-    }
-
-    fn skip_lwsp(&mut self) -> i32 {
-        while !self.at_end() {
-            match self.peek() {
-                b' ' | b'\t' | b'\r' | b'\n' => self.i += 1,
-                b'(' => {
-                    if self.skip_comment() < 0 {
-                        return -1;
-                    }
-                }
-                _ => break,
-            }
-        }
-        i32::from(!self.at_end())
-    }
-
-    fn atom(&mut self, out: &mut Vec<u8>) -> i32 {
-        if self.at_end() || !is_atext(self.peek()) {
-            return -1;
-        }
-        let start = self.i;
-        self.i += 1;
-        while !self.at_end() {
-            if is_atext(self.peek()) {
-                self.i += 1;
-                continue;
-            }
-            out.extend_from_slice(&self.v[start..self.i]);
-            return self.skip_lwsp();
-        }
-        out.extend_from_slice(&self.v[start..self.i]);
-        0
-    }
-
-    fn dot_atom(&mut self, out: &mut Vec<u8>) -> i32 {
-        if self.at_end() || !is_atext(self.peek()) {
-            return -1;
-        }
-        let mut start = self.i;
-        self.i += 1;
-        while !self.at_end() {
-            if is_atext(self.peek()) {
-                self.i += 1;
-                continue;
-            }
-            out.extend_from_slice(&self.v[start..self.i]);
-            let r = self.skip_lwsp();
-            if r <= 0 {
-                return r;
-            }
-            if self.peek() != b'.' {
-                return 1;
-            }
-            self.i += 1;
-            out.push(b'.');
-            let r = self.skip_lwsp();
-            if r <= 0 {
-                return r;
-            }
-            start = self.i;
-        }
-        out.extend_from_slice(&self.v[start..self.i]);
-        0
-    }
-
-    /// Atext and dots, then whitespace and comments.
-    fn atom_or_dot(&mut self, out: &mut Vec<u8>) -> i32 {
-        let start = self.i;
-        while !self.at_end() {
-            let c = self.peek();
-            if is_atext(c) || c == b'.' {
-                self.i += 1;
-                continue;
-            }
-            out.extend_from_slice(&self.v[start..self.i]);
-            return self.skip_lwsp();
-        }
-        out.extend_from_slice(&self.v[start..self.i]);
-        0
-    }
-
-    /// `phrase = 1*word / obs-phrase`: the words joined by one space,
-    /// quoted strings taken as they are.
-    fn phrase(&mut self, out: &mut Vec<u8>) -> i32 {
-        if self.at_end() {
-            return 0;
-        }
-        if self.peek() == b'.' {
-            return -1;
-        }
-        loop {
-            let r = if self.peek() == b'"' {
-                self.quoted_string(out)
-            } else {
-                self.atom_or_dot(out)
-            };
-            if r <= 0 {
-                return r;
-            }
-            let c = self.peek();
-            if !is_atext(c) && c != b'"' && c != b'.' {
-                break;
-            }
-            out.push(b' ');
-        }
-        self.skip_lwsp()
-    }
-
-    fn quoted_string(&mut self, out: &mut Vec<u8>) -> i32 {
-        self.i += 1;
-        let mut start = self.i;
-        while !self.at_end() {
-            match self.peek() {
-                b'"' => {
-                    out.extend_from_slice(&self.v[start..self.i]);
-                    self.i += 1;
-                    return self.skip_lwsp();
-                }
-                b'\n' => {
-                    let mut end = self.i;
-                    if end > start && self.v[end - 1] == b'\r' {
-                        end -= 1;
-                    }
-                    out.extend_from_slice(&self.v[start..end]);
-                    start = self.i + 1;
-                }
-                b'\\' => {
-                    self.i += 1;
-                    if self.at_end() {
-                        return -1;
-                    }
-                    out.extend_from_slice(&self.v[start..self.i - 1]);
-                    start = self.i;
-                }
-                _ => {}
-            }
-            self.i += 1;
-        }
-        -1
-    }
-
-    /// `[CFWS] (dot-atom / quoted-string) "@" [CFWS] dot-atom ">"`; on
-    /// success `self.i` is at the `>`.
-    fn untokenized_msg_id(&mut self, out: &mut Vec<u8>) -> bool {
-        self.skip_lwsp();
-        let r = if self.peek() == b'"' {
-            self.quoted_string(out)
-        } else {
-            self.dot_atom(out)
-        };
-        if r <= 0 || self.peek() != b'@' {
-            return false;
-        }
-        out.push(b'@');
-        self.i += 1;
-        self.skip_lwsp();
-        self.dot_atom(out) > 0 && self.peek() == b'>'
-    }
+    out.push(b'@');
+    p.pos += 1;
+    p.skip_lwsp();
+    p.parse_dot_atom(out) > 0 && p.peek() == b'>'
 }
 
 // ---------------------------------------------------------------------------
@@ -902,15 +675,11 @@ impl Rfc822<'_> {
 /// +0000 and anything but a comment after the zone token is ignored.
 pub fn dovecot_date(v: &[u8]) -> Option<i64> {
     let v = v.split(|&b| b == 0).next().unwrap_or_default();
-    let mut p = Rfc822 {
-        v,
-        i: 0,
-        last_comment: None,
-    };
+    let mut p = Parser::new(v);
     let mut tok = Vec::new();
-    let next = |p: &mut Rfc822<'_>, tok: &mut Vec<u8>| -> i32 {
+    let next = |p: &mut Parser<'_>, tok: &mut Vec<u8>| -> i32 {
         tok.clear();
-        let r = if p.at_end() { 0 } else { p.atom(tok) };
+        let r = if p.at_end() { 0 } else { p.parse_atom(tok) };
         if r < 0 {
             -1
         } else {
@@ -932,7 +701,7 @@ pub fn dovecot_date(v: &[u8]) -> Option<i64> {
         if p.peek() != b',' {
             return None;
         }
-        p.i += 1;
+        p.pos += 1;
         p.skip_lwsp();
         if next(&mut p, &mut tok) <= 0 {
             return None;
@@ -968,7 +737,7 @@ pub fn dovecot_date(v: &[u8]) -> Option<i64> {
     if !matches!(p.peek(), b':' | b'.') {
         return None;
     }
-    p.i += 1;
+    p.pos += 1;
     p.skip_lwsp();
     if next(&mut p, &mut tok) < 0 || tok.len() != 2 {
         return None;
@@ -976,7 +745,7 @@ pub fn dovecot_date(v: &[u8]) -> Option<i64> {
     let min = digits(&tok)?;
     let mut sec = 0;
     if !p.at_end() && matches!(p.peek(), b':' | b'.') {
-        p.i += 1;
+        p.pos += 1;
         p.skip_lwsp();
         if next(&mut p, &mut tok) <= 0 || tok.len() != 2 {
             return None;

@@ -81,21 +81,22 @@ impl Summary {
         let addresses = |f: &tidemark_mime::HeaderField<'_>| {
             render_addresses(&tidemark_mime::parse_addresses(&f.value))
         };
-        let first_raw = |name: &str| -> Option<Vec<u8>> {
+        let first_raw = |name: &str| -> Option<&[u8]> {
             raw_fields
                 .iter()
                 .find(|f| f.name.eq_ignore_ascii_case(name.as_bytes()))
-                .map(|f| f.value.to_vec())
+                .map(|f| f.value.as_slice())
         };
-        let env = root.envelope.as_deref().cloned().unwrap_or_default();
-        let sent = tidemark_mime::header_fields(raw, root.header_start, root.body_start)
-            .into_iter()
+        let no_envelope = tidemark_mime::Envelope::default();
+        let env = root.envelope.as_deref().unwrap_or(&no_envelope);
+        let sent = raw_fields
+            .iter()
             .filter(|f| f.name.eq_ignore_ascii_case(b"Date"))
             .find_map(|f| parse_date(&f.value));
         let (base_subject, subject_reply) =
-            sortkeys::base_subject(&first_raw("Subject").unwrap_or_default());
+            sortkeys::base_subject(first_raw("Subject").unwrap_or_default());
         let sort_sent =
-            sortkeys::stored_sent_date(first_raw("Date").and_then(|v| sortkeys::dovecot_date(&v)));
+            sortkeys::stored_sent_date(first_raw("Date").and_then(sortkeys::dovecot_date));
         Self {
             sent,
             subject: joined("Subject", &subject),
@@ -109,13 +110,13 @@ impl Summary {
             sort_from: sortkeys::sort_address(&env.from),
             sort_to: sortkeys::sort_address(&env.to),
             sort_cc: sortkeys::sort_address(&env.cc),
-            display_from: sortkeys::display_address(&env.from, first_raw("From").as_deref()),
-            display_to: sortkeys::display_address(&env.to, first_raw("To").as_deref()),
-            message_id: first_raw("Message-ID").and_then(|v| sortkeys::first_msg_id(&v)),
+            display_from: sortkeys::display_address(&env.from, first_raw("From")),
+            display_to: sortkeys::display_address(&env.to, first_raw("To")),
+            message_id: first_raw("Message-ID").and_then(sortkeys::first_msg_id),
             references: first_raw("References")
-                .map(|v| sortkeys::msg_ids(&v))
+                .map(sortkeys::msg_ids)
                 .unwrap_or_default(),
-            in_reply_to: first_raw("In-Reply-To").and_then(|v| sortkeys::first_msg_id(&v)),
+            in_reply_to: first_raw("In-Reply-To").and_then(sortkeys::first_msg_id),
         }
     }
 
