@@ -4,6 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use tidemark_search::thread::{ThreadMsg, ordered_subject, references};
 use tidemark_search::{SearchDoc, Summary, fold};
 
 fuzz_target!(|data: &[u8]| {
@@ -17,4 +18,30 @@ fuzz_target!(|data: &[u8]| {
     let _ = tidemark_search::parse_date(data);
     let _ = tidemark_search::sortkeys::base_subject(data);
     let _ = tidemark_search::sortkeys::msg_ids(data);
+    // The input as a mailbox of up to 16 messages (split at NUL), threaded
+    // both ways: threading arbitrary ids, references and subjects must not
+    // panic or loop.
+    let sums: Vec<(u32, Summary)> = data
+        .split(|&b| b == 0)
+        .take(16)
+        .enumerate()
+        .map(|(i, m)| (i as u32 + 1, Summary::new(m, &tidemark_mime::parse(m))))
+        .collect();
+    let msgs: Vec<ThreadMsg<'_>> = sums
+        .iter()
+        .map(|(id, s)| ThreadMsg {
+            id: *id,
+            date: i64::from(s.sort_sent),
+            base_subject: &s.base_subject,
+            reply: s.subject_reply,
+            message_id: s.message_id.as_deref(),
+            references: if s.references.is_empty() {
+                s.in_reply_to.as_slice()
+            } else {
+                &s.references
+            },
+        })
+        .collect();
+    let _ = ordered_subject(&msgs);
+    let _ = references(&msgs);
 });
