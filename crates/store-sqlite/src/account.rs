@@ -29,15 +29,23 @@ const HASH_OFFLOAD: usize = 256 * 1024;
 /// Idle read connections of one account.
 pub(crate) struct ReaderPool {
     path: PathBuf,
+    /// The search index database, attached as `idx` to every connection.
+    index: Option<PathBuf>,
     durability: Durability,
     max_idle: usize,
     idle: Mutex<Vec<Connection>>,
 }
 
 impl ReaderPool {
-    pub(crate) fn new(path: PathBuf, durability: Durability, max_idle: usize) -> ReaderPool {
+    pub(crate) fn new(
+        path: PathBuf,
+        index: Option<PathBuf>,
+        durability: Durability,
+        max_idle: usize,
+    ) -> ReaderPool {
         ReaderPool {
             path,
+            index,
             durability,
             max_idle: max_idle.max(1),
             idle: Mutex::new(Vec::new()),
@@ -48,7 +56,16 @@ impl ReaderPool {
         let conn = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         match conn {
             Some(c) => Ok(c),
-            None => open_conn(&self.path, self.durability, false),
+            None => {
+                let conn = open_conn(&self.path, self.durability, false)?;
+                if let Some(index) = &self.index {
+                    let name = index.to_str().ok_or_else(|| {
+                        StoreError::Unavailable("search index path is not UTF-8".into())
+                    })?;
+                    conn.execute("ATTACH DATABASE ?1 AS idx", [name]).db()?;
+                }
+                Ok(conn)
+            }
         }
     }
 

@@ -69,6 +69,25 @@ pub(crate) fn open_conn(
     Ok(conn)
 }
 
+/// Removes a database file and its WAL, shared-memory and journal files.
+pub(crate) fn remove_db_files(path: &Path) -> StoreResult<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.to_path_buf().into_os_string();
+        p.push(suffix);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StoreError::Unavailable(format!(
+                    "remove {}: {e}",
+                    Path::new(&p).display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// fsyncs a directory so that a file created (or removed) in it is durable.
 pub(crate) fn sync_dir(dir: &Path) -> StoreResult<()> {
     std::fs::File::open(dir)

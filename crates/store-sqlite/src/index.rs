@@ -22,20 +22,13 @@
 //! the set, not the text.
 //!
 //! Docs are written in the same transaction as the blob, so a message is
-//! searchable as soon as its APPEND is acknowledged. Adding it to the FTS
-//! index is not: FTS5 writes its in-memory terms out as a new segment at
-//! every SAVEPOINT and COMMIT, and the writer runs each job in a savepoint,
-//! so indexing inside the jobs made every APPEND flush and merge segments
-//! (measured: 440 msg/s against 5,700 without the index); a bulk flush per
-//! group commit still stalled every waiting APPEND behind it. So a job only
-//! stores its doc, with its trigram set (computed before the transaction)
-//! in `search_pending`, and the writer thread moves pending docs into
-//! `search_fts` in chunks when it has no job waiting ([`writer_step`];
-//! after every batch too once the backlog passes [`MAX_BACKLOG`]); account
-//! open indexes the rest. Searches stay exact and complete meanwhile:
-//! [`search`] runs the GLOB over the pending docs' stored text too, in the
-//! same snapshot as the FTS query. (A second thread with its own connection
-//! was measured too: waiting for SQLite's write lock made APPEND slower.)
+//! searchable as soon as its APPEND is acknowledged. The FTS table is not:
+//! it lives in its own database, kept by the indexer thread (`indexer.rs`),
+//! which takes docs from the queue `search_pending`. Searches stay exact
+//! and complete meanwhile: [`search`] runs the GLOB over the docs the index
+//! has not reached too. (Measured alternatives, all slower for APPEND:
+//! FTS inserts inside each job's savepoint, 13x; a flush per group commit;
+//! chunks moved on the writer thread when idle, 2.3-2.7x against no index.)
 //!
 //! A doc whose text was cut at [`BODY_LIMIT`] is marked incomplete: the
 //! index may say "yes" for it but never "no" ([`IndexHits::unsure`]). Docs
@@ -58,8 +51,26 @@ pub(crate) const BODY_LIMIT: usize = 512 * 1024;
 pub(crate) const DOC_VERSION: i64 =
     tidemark_search::doc::TEXT_VERSION as i64 * 1000 + tidemark_search::summary::VERSION as i64;
 
-/// Schema objects of the index (schema version 4).
-pub(crate) const INDEX_SCHEMA: &str = "
+/// The queues of the index in the account database (see `indexer.rs`):
+/// docs written since the indexer last looked (`search_pending`) and docs
+/// deleted (`search_gone`), each in commit order. A macro so that the
+/// schema and the migration to schema 5 share one text.
+macro_rules! index_queues {
+    () => {
+        "
+CREATE TABLE search_pending(seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL);
+CREATE TABLE search_gone(seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL);
+CREATE TRIGGER search_docs_del AFTER DELETE ON search_docs BEGIN
+    INSERT INTO search_gone(id) VALUES(OLD.id);
+END;
+"
+    };
+}
+
+/// Schema objects of the index in the account database (schema version 5;
+/// the FTS table is in the index database, `indexer.rs`).
+pub(crate) const INDEX_SCHEMA: &str = concat!(
+    "
 CREATE TABLE search_docs(
     id INTEGER PRIMARY KEY,
     version INTEGER NOT NULL,
@@ -76,25 +87,28 @@ CREATE TABLE search_summaries(
     summary BLOB NOT NULL
 );
 CREATE INDEX search_docs_incomplete ON search_docs(id) WHERE complete = 0;
-CREATE VIRTUAL TABLE search_fts USING fts5(
-    trigrams, content='', contentless_delete=1,
-    tokenize='trigram case_sensitive 1', detail=none
-);
--- No incremental merging at insert time (segments merge once 64 pile up
--- at a level): measured 1.7x faster APPEND than FTS5's default of 4.
-INSERT INTO search_fts(search_fts, rank) VALUES('automerge', 0);
-INSERT INTO search_fts(search_fts, rank) VALUES('crisismerge', 64);
-CREATE TABLE search_pending(id INTEGER PRIMARY KEY, trigrams TEXT NOT NULL);
-CREATE TRIGGER search_docs_del AFTER DELETE ON search_docs BEGIN
-    DELETE FROM search_fts WHERE rowid = OLD.id
-        AND NOT EXISTS (SELECT 1 FROM search_pending WHERE id = OLD.id);
-    DELETE FROM search_pending WHERE id = OLD.id;
-END;
 CREATE TRIGGER blobs_del_doc AFTER DELETE ON blobs BEGIN
     DELETE FROM search_docs WHERE id = OLD.id;
     DELETE FROM search_summaries WHERE id = OLD.id;
 END;
-";
+",
+    index_queues!()
+);
+
+/// Migration 4 -> 5: the FTS table moves to its own database and is built
+/// again there from the docs, which stay.
+pub(crate) const MIGRATE_TO_5: &str = concat!(
+    "
+DROP TRIGGER search_docs_del;
+DROP TABLE IF EXISTS search_fts;
+DROP TABLE search_pending;
+DROP TABLE IF EXISTS search_gone;
+",
+    index_queues!(),
+    "
+INSERT INTO search_pending(id) SELECT id FROM search_docs ORDER BY id;
+"
+);
 
 /// What is indexed of one message, computed before the write transaction.
 #[derive(Debug)]
@@ -104,9 +118,6 @@ pub(crate) struct IndexDoc {
     header: String,
     mime: String,
     body: String,
-    /// [`trigram_set_text`] of header and body, made here (on the caller's
-    /// thread) rather than on the writer.
-    trigrams: String,
 }
 
 impl IndexDoc {
@@ -125,14 +136,12 @@ impl IndexDoc {
             }
             header.truncate(end);
         }
-        let trigrams = trigram_set_text(&[&header, &doc.mime, &doc.body]);
         Self {
             complete: doc.complete && !header_cut,
             summary: Summary::new(data, &st).to_bytes(),
             header,
             mime: doc.mime,
             body: doc.body,
-            trigrams,
         }
     }
 }
@@ -162,93 +171,11 @@ pub(crate) fn put_doc(conn: &Connection, id: i64, doc: &IndexDoc) -> StoreResult
     .db()?
     .execute(params![id, DOC_VERSION, doc.summary])
     .db()?;
-    conn.prepare_cached("INSERT INTO search_pending(id, trigrams) VALUES(?1, ?2)")
+    conn.prepare_cached("INSERT INTO search_pending(id) VALUES(?1)")
         .db()?
-        .execute(params![id, doc.trigrams])
+        .execute([id])
         .db()?;
     Ok(())
-}
-
-/// Pending docs moved into the FTS index per transaction: enough that
-/// FTS5's per-commit segment work is shared, few enough that a job arriving
-/// meanwhile waits only a few milliseconds.
-pub(crate) const INDEX_CHUNK: i64 = 64;
-
-/// Pending docs beyond which the writer indexes a chunk after every batch,
-/// idle or not (so the backlog, which searches scan, stays bounded).
-pub(crate) const MAX_BACKLOG: i64 = 2048;
-
-/// Moves up to `max` pending docs into the FTS index, in one transaction
-/// (call with none open). Returns how many.
-pub(crate) fn index_some(conn: &Connection, max: i64) -> StoreResult<usize> {
-    let tx = conn.unchecked_transaction().db()?;
-    let n = tx
-        .prepare_cached(
-            "INSERT INTO search_fts(rowid, trigrams)
-             SELECT id, trigrams FROM search_pending ORDER BY id LIMIT ?1",
-        )
-        .db()?
-        .execute([max])
-        .db()?;
-    tx.prepare_cached(
-        "DELETE FROM search_pending WHERE id IN
-         (SELECT id FROM search_pending ORDER BY id LIMIT ?1)",
-    )
-    .db()?
-    .execute([max])
-    .db()?;
-    tx.commit().db()?;
-    Ok(n)
-}
-
-/// All pending docs into the FTS index (account open).
-pub(crate) fn index_all(conn: &Connection) -> StoreResult<()> {
-    while index_some(conn, 4096)? > 0 {}
-    Ok(())
-}
-
-/// The writer's background step: index one chunk of pending docs when the
-/// writer has nothing else to do, or (`after_batch`) when the backlog is
-/// over [`MAX_BACKLOG`]. Returns whether it did anything.
-pub(crate) fn writer_step(conn: &Connection, after_batch: bool) -> bool {
-    let pending: i64 = match conn
-        .prepare_cached("SELECT count(*) FROM search_pending")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)))
-    {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::warn!("search index: {e}");
-            return false;
-        }
-    };
-    // Less than a chunk waits for more (searches scan it meanwhile): a
-    // chunk of one doc costs FTS5 nearly what a chunk of 64 does.
-    if pending < INDEX_CHUNK || (after_batch && pending <= MAX_BACKLOG) {
-        return false;
-    }
-    // Without fsync: if a power loss takes this transaction, its docs are
-    // simply pending again. FULL again for the jobs that follow.
-    let mode: i64 = match conn.query_row("PRAGMA synchronous", [], |r| r.get(0)) {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::warn!("search index: {e}");
-            return false;
-        }
-    };
-    let r = conn
-        .pragma_update(None, "synchronous", 1)
-        .map_err(crate::db::map_err)
-        .and_then(|_| index_some(conn, INDEX_CHUNK));
-    if let Err(e) = conn.pragma_update(None, "synchronous", mode) {
-        tracing::error!("search index: cannot restore synchronous={mode}: {e}");
-    }
-    match r {
-        Ok(n) => n > 0,
-        Err(e) => {
-            tracing::warn!("search index: {e}");
-            false
-        }
-    }
 }
 
 /// Separates runs in [`trigram_set_text`]; it never occurs in a needle's
@@ -428,7 +355,6 @@ pub(crate) fn rebuild(conn: &Connection) -> StoreResult<usize> {
         }
         tx.commit().db()?;
     }
-    index_all(conn)?;
     if !ids.is_empty() {
         tracing::info!("search index: built {} message docs", ids.len());
     }
@@ -502,13 +428,22 @@ pub(crate) fn search(
     };
     let mut hits = match trigram_query(needle) {
         Some(q) => {
+            // The account database's snapshot first: the indexer's marks
+            // only let the writer drop queue entries once the index database
+            // has them, so an index snapshot taken after this one holds
+            // every doc this one no longer lists as pending.
+            conn.prepare_cached("SELECT count(*) FROM main.meta")
+                .db()?
+                .query_row([], |r| r.get::<_, i64>(0))
+                .db()?;
             // Candidates from the trigram index (a rare needle touches few
-            // rows), checked against the text; then the pending docs.
+            // rows), checked against the text; then the docs the index has
+            // not reached (in the same index snapshot as its mark).
             let mut h = collect(
                 &format!(
-                    "SELECT m.uid FROM search_fts f JOIN search_docs d ON d.id = f.rowid
-                     JOIN messages m ON m.blob_id = d.id
-                     WHERE search_fts MATCH ?1 AND m.mailbox_id = ?2 AND d.{column} GLOB ?3"
+                    "SELECT m.uid FROM search_docs d JOIN messages m ON m.blob_id = d.id
+                     WHERE d.id IN (SELECT rowid FROM idx.search_fts WHERE search_fts MATCH ?1)
+                     AND m.mailbox_id = ?2 AND d.{column} GLOB ?3"
                 ),
                 &[&q, &mb, &pattern],
             )?;
@@ -516,7 +451,8 @@ pub(crate) fn search(
                 &format!(
                     "SELECT m.uid FROM search_pending p JOIN search_docs d ON d.id = p.id
                      JOIN messages m ON m.blob_id = d.id
-                     WHERE m.mailbox_id = ?1 AND d.{column} GLOB ?2"
+                     WHERE p.seq > (SELECT value FROM idx.search_state WHERE key = 'pending')
+                     AND m.mailbox_id = ?1 AND d.{column} GLOB ?2"
                 ),
                 &[&mb, &pattern],
             )?);

@@ -16,6 +16,7 @@
 mod account;
 mod db;
 mod index;
+mod indexer;
 mod mailbox;
 mod messages;
 mod names;
@@ -133,15 +134,8 @@ fn account_path(accounts_dir: &Path, id: i64) -> PathBuf {
 /// Removes an account database and its WAL files.
 fn remove_account_files(accounts_dir: &Path, id: i64) -> StoreResult<()> {
     let base = account_path(accounts_dir, id);
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut p = base.clone().into_os_string();
-        p.push(suffix);
-        match std::fs::remove_file(&p) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("remove account file", e)),
-        }
-    }
+    db::remove_db_files(&indexer::index_path(&base))?;
+    db::remove_db_files(&base)?;
     sync_dir(accounts_dir)
 }
 
@@ -154,6 +148,7 @@ fn sweep_orphans(conn: &Connection, accounts_dir: &Path) -> StoreResult<()> {
         let Some(id) = name
             .to_str()
             .and_then(|n| n.strip_suffix(".db"))
+            .map(|n| n.strip_suffix(".search").unwrap_or(n))
             .and_then(|n| n.parse::<i64>().ok())
         else {
             continue;
@@ -237,21 +232,31 @@ impl Inner {
         let path = account_path(&self.accounts_dir, id);
         let conn = open_conn(&path, self.config.durability, true)?;
         schema::init_account(&conn)?;
-        if self.config.search_index {
+        let indexer = if self.config.search_index {
             index::rebuild(&conn)?;
-        }
+            Some(indexer::Indexer::start(
+                &conn,
+                &path,
+                self.config.durability,
+                format!("tidemark-index-{id}"),
+            )?)
+        } else {
+            None
+        };
         let (feed, _) = broadcast::channel(self.config.feed_capacity.max(1));
         let writer = writer::Writer::start(
             conn,
             feed.clone(),
             self.config.max_batch,
             format!("tidemark-writer-{id}"),
+            indexer.map(|i| i.progress),
         )?;
         let acc = Arc::new(SqliteAccount {
             name: name.to_string(),
             writer,
             readers: Arc::new(ReaderPool::new(
-                path,
+                path.clone(),
+                self.config.search_index.then(|| indexer::index_path(&path)),
                 self.config.durability,
                 self.config.readers_per_account,
             )),

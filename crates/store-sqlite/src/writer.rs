@@ -9,8 +9,10 @@
 //! is durable.
 
 use crate::db::{Db, map_err};
+use crate::indexer::Progress;
 use rusqlite::Connection;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use tidemark_store::{ChangeNotice, StoreError, StoreResult};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -32,17 +34,21 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`.
+    /// Starts the writer thread on `conn`; `index` is the account's
+    /// indexer, when it keeps a search index.
     pub(crate) fn start(
         conn: Connection,
         feed: broadcast::Sender<ChangeNotice>,
         max_batch: usize,
         thread_name: String,
+        index: Option<Arc<Progress>>,
     ) -> StoreResult<Writer> {
         let (tx, rx) = mpsc::channel::<Job>(1024);
         std::thread::Builder::new()
             .name(thread_name)
-            .spawn(move || writer_loop(conn, rx, feed, max_batch.max(1)))
+            .spawn(move || {
+                writer_loop(&conn, rx, &feed, max_batch.max(1), index.as_deref());
+            })
             .map_err(|e| StoreError::Unavailable(format!("cannot start writer thread: {e}")))?;
         Ok(Writer { tx })
     }
@@ -85,28 +91,19 @@ fn exec(conn: &Connection, sql: &str) -> StoreResult<()> {
 }
 
 fn writer_loop(
-    conn: Connection,
+    conn: &Connection,
     mut rx: mpsc::Receiver<Job>,
-    feed: broadcast::Sender<ChangeNotice>,
+    feed: &broadcast::Sender<ChangeNotice>,
     max_batch: usize,
+    index: Option<&Progress>,
 ) {
     let mut jobs: Vec<Job> = Vec::with_capacity(max_batch);
-    loop {
-        let first = match rx.try_recv() {
-            Ok(j) => j,
-            Err(mpsc::error::TryRecvError::Empty) => {
-                // Nothing queued: background work, one step at a time so a
-                // job arriving meanwhile waits for one step at most.
-                if crate::index::writer_step(&conn, false) {
-                    continue;
-                }
-                match rx.blocking_recv() {
-                    Some(j) => j,
-                    None => break,
-                }
-            }
-            Err(mpsc::error::TryRecvError::Disconnected) => break,
-        };
+    // How far the search queues are pruned (`indexer::prune`).
+    let mut pruned = (0, 0);
+    while let Some(first) = rx.blocking_recv() {
+        if let Some(p) = index {
+            p.wait_for_room();
+        }
         jobs.push(first);
         while jobs.len() < max_batch {
             match rx.try_recv() {
@@ -114,13 +111,34 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        run_batch(&conn, &mut jobs, &feed);
-        crate::index::writer_step(&conn, true);
+        run_batch(conn, &mut jobs, feed, |conn| {
+            if let Some(p) = index
+                && let Err(e) = crate::indexer::prune(conn, p.marks(), &mut pruned)
+            {
+                tracing::warn!("search index: pruning its queue: {e}");
+            }
+        });
+        if let Some(p) = index {
+            match crate::indexer::queue_heads(conn) {
+                Ok((pending, gone)) => p.written(pending, gone),
+                Err(e) => tracing::warn!("search index: {e}"),
+            }
+        }
+    }
+    if let Some(p) = index {
+        p.stop();
     }
     tracing::debug!("account writer stopped");
 }
 
-fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &broadcast::Sender<ChangeNotice>) {
+/// Runs `jobs` in one transaction; `first` runs at its start (outside any
+/// job's savepoint).
+fn run_batch(
+    conn: &Connection,
+    jobs: &mut Vec<Job>,
+    feed: &broadcast::Sender<ChangeNotice>,
+    first: impl FnOnce(&Connection),
+) {
     let mut done: Vec<Done> = Vec::with_capacity(jobs.len());
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         tracing::warn!("group commit: BEGIN failed: {e}");
@@ -129,6 +147,7 @@ fn run_batch(conn: &Connection, jobs: &mut Vec<Job>, feed: &broadcast::Sender<Ch
         }
         return;
     }
+    first(conn);
     let mut broken: Option<StoreError> = None;
     for job in jobs.drain(..) {
         if broken.is_some() {

@@ -226,24 +226,103 @@ async fn index_consistent_under_concurrent_append_and_expunge() {
         .expect("search")
         .expect("index");
     assert!(gone.hits.is_empty(), "expunged messages are not found");
+    // The indexer thread catches up (bounded wait), and then the FTS index
+    // holds exactly the docs that exist, and agrees with itself.
+    let (unindexed, stale) = wait_indexed(dir.path()).await;
+    assert_eq!(
+        (unindexed, stale),
+        (0, 0),
+        "FTS rows == docs once caught up"
+    );
     drop(acc);
     drop(store);
-    // Opening the account moves the last pending docs into the FTS index.
-    {
-        let store = SqliteStore::open(dir.path()).expect("reopen");
-        let _acc = store.open_account("a").await.expect("open");
-    }
-    let db = dir.path().join("accounts").join("1.db");
-    let conn = rusqlite::Connection::open(db).expect("inspect");
+}
+
+/// Opens account 1's database with its index attached.
+fn inspect(dir: &std::path::Path) -> rusqlite::Connection {
+    let accounts = dir.join("accounts");
+    let conn = rusqlite::Connection::open(accounts.join("1.db")).expect("inspect");
     conn.execute(
-        "INSERT INTO search_fts(search_fts, rank) VALUES('integrity-check', 1)",
+        "ATTACH DATABASE ?1 AS idx",
+        [accounts.join("1.search.db").to_str().expect("utf-8")],
+    )
+    .expect("attach");
+    conn
+}
+
+/// Waits (at most 30 s) until the indexer has every doc; returns the docs
+/// not in the FTS table and the FTS rows without a doc, after an FTS5
+/// integrity check.
+async fn wait_indexed(dir: &std::path::Path) -> (i64, i64) {
+    let conn = inspect(dir);
+    let mut last = (-1, -1);
+    for _ in 0..300 {
+        last = conn
+            .query_row(
+                "SELECT
+                   (SELECT count(*) FROM search_docs WHERE id NOT IN
+                      (SELECT id FROM idx.search_fts_docsize)),
+                   (SELECT count(*) FROM idx.search_fts_docsize WHERE id NOT IN
+                      (SELECT id FROM search_docs))",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("count");
+        if last == (0, 0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    conn.execute(
+        "INSERT INTO idx.search_fts(search_fts, rank) VALUES('integrity-check', 1)",
         [],
     )
-    .expect("FTS index consistent with its content");
-    let pending: i64 = conn
-        .query_row("SELECT count(*) FROM search_pending", [], |r| r.get(0))
-        .expect("count");
-    assert_eq!(pending, 0, "nothing left pending after commits");
+    .expect("FTS index consistent");
+    last
+}
+
+/// A blob id used again after its message is expunged (SQLite reuses the
+/// highest rowid) must not keep the old message's trigrams, nor miss the
+/// new one's, whatever the indexer had reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_blob_ids_are_indexed_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).expect("open");
+    store.create_account("a", "x").await.expect("create");
+    let acc = store.open_account("a").await.expect("open");
+    let inbox = acc.mailbox("INBOX").await.expect("inbox");
+    let mut deleted = Flags::new();
+    deleted.insert(SystemFlag::Deleted);
+    for round in 0..20u32 {
+        let msg = NewMessage {
+            data: Bytes::from(format!("Subject: r\r\n\r\nword{round}zz\r\n")),
+            flags: deleted.clone(),
+            internal_date: None,
+            structure: Bytes::new(),
+        };
+        let out = acc.append(inbox.id, vec![msg]).await.expect("append");
+        let uid = out.uids.first().copied().expect("uid");
+        // Every other round lets the indexer reach the doc first.
+        if round % 2 == 0 {
+            wait_indexed(dir.path()).await;
+        }
+        let hits = acc
+            .search_index(inbox.id, TextField::Body, &format!("WORD{round}ZZ"))
+            .await
+            .expect("search")
+            .expect("index");
+        assert_eq!(hits.hits, vec![uid], "round {round}: the new text is found");
+        if round > 0 {
+            let old = acc
+                .search_index(inbox.id, TextField::Body, &format!("WORD{}ZZ", round - 1))
+                .await
+                .expect("search")
+                .expect("index");
+            assert!(old.hits.is_empty(), "round {round}: the old text is gone");
+        }
+        acc.expunge(inbox.id, None).await.expect("expunge");
+    }
+    assert_eq!(wait_indexed(dir.path()).await, (0, 0));
 }
 
 /// Text beyond the index's size limit: the index may still say "yes" for
@@ -289,4 +368,62 @@ async fn text_beyond_the_limit_is_unsure() {
         vec![Uid(1), Uid(2)],
         "text before the cut is found"
     );
+}
+
+/// The index database is a cache: deleted, replaced by another account's,
+/// or made unreadable, it is built again at open, and searches stay exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_or_foreign_index_database_is_rebuilt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let accounts = dir.path().join("accounts");
+    {
+        let store = SqliteStore::open(dir.path()).expect("open");
+        for (name, word) in [("a", "ALPHAWORD"), ("b", "BETAWORD")] {
+            store.create_account(name, "x").await.expect("create");
+            let acc = store.open_account(name).await.expect("open");
+            let inbox = acc.mailbox("INBOX").await.expect("inbox");
+            let msg = NewMessage {
+                data: Bytes::from(format!("Subject: s\r\n\r\n{word} here\r\n")),
+                flags: Flags::new(),
+                internal_date: None,
+                structure: Bytes::new(),
+            };
+            acc.append(inbox.id, vec![msg]).await.expect("append");
+        }
+        // Both indexers reach their docs before the store goes.
+        let conn = inspect(dir.path());
+        assert_eq!(wait_indexed(dir.path()).await, (0, 0));
+        drop(conn);
+    }
+    let search = |word: &'static str| {
+        let dir = dir.path().to_path_buf();
+        async move {
+            let store = SqliteStore::open(&dir).expect("open");
+            let acc = store.open_account("a").await.expect("open");
+            let inbox = acc.mailbox("INBOX").await.expect("inbox");
+            acc.search_index(inbox.id, TextField::Body, word)
+                .await
+                .expect("search")
+                .expect("index")
+                .hits
+        }
+    };
+    let remove = |dir: &std::path::Path| {
+        for f in ["1.search.db", "1.search.db-wal", "1.search.db-shm"] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+    };
+    // Deleted.
+    remove(&accounts);
+    assert_eq!(search("ALPHAWORD").await, vec![Uid(1)]);
+    // Another account's (its token differs): b's word must not be found.
+    remove(&accounts);
+    std::fs::copy(accounts.join("2.search.db"), accounts.join("1.search.db")).expect("copy");
+    assert_eq!(search("ALPHAWORD").await, vec![Uid(1)]);
+    assert!(search("BETAWORD").await.is_empty());
+    // Not a database at all.
+    remove(&accounts);
+    std::fs::write(accounts.join("1.search.db"), b"this is not sqlite").expect("write");
+    assert_eq!(search("ALPHAWORD").await, vec![Uid(1)]);
+    assert_eq!(wait_indexed(dir.path()).await, (0, 0));
 }

@@ -172,8 +172,8 @@ async fn schema_1_database_is_migrated() {
             |r| r.get(0),
         )
         .expect("version");
-    assert_eq!(version, 4, "schema version bumped to the current one");
-    // Version 4's search index was built for the old messages at open.
+    assert_eq!(version, 5, "schema version bumped to the current one");
+    // The search index was built for the old messages at open.
     let found = acc
         .search_index(
             acc.mailbox("INBOX").await.expect("inbox").id,
@@ -285,21 +285,100 @@ async fn schema_1_database_is_migrated() {
     let docs: i64 = Connection::open(&path)
         .expect("inspect")
         .query_row(
-            "SELECT (SELECT count(*) FROM search_docs) + (SELECT count(*) FROM search_summaries)
-                 + (SELECT count(*) FROM search_fts)",
+            "SELECT (SELECT count(*) FROM search_docs) + (SELECT count(*) FROM search_summaries)",
             [],
             |r| r.get(0),
         )
         .expect("count");
     assert_eq!(docs, 0, "the index forgets a dropped blob");
-    // FTS5 compares its index with the content table.
-    Connection::open(&path)
+    // The FTS table moved to the index database; FTS5 checks itself there.
+    Connection::open(path.with_extension("search.db"))
         .expect("inspect")
         .execute(
             "INSERT INTO search_fts(search_fts, rank) VALUES('integrity-check', 1)",
             [],
         )
         .expect("index consistent with its content");
+}
+
+/// Schema 4 kept the FTS table in the account database; schema 5 moves it
+/// to the index database, built again from the docs at open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_4_index_moves_to_its_own_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).expect("open");
+    store.create_account("a", "x").await.expect("create");
+    let acc = store.open_account("a").await.expect("open");
+    let inbox = acc.mailbox("INBOX").await.expect("inbox").id;
+    let msg = NewMessage {
+        data: Bytes::from_static(b"Subject: old\r\n\r\nan unmistakable phrase\r\n"),
+        flags: Flags::new(),
+        internal_date: None,
+        structure: Bytes::new(),
+    };
+    acc.append(inbox, vec![msg]).await.expect("append");
+    drop(acc);
+    drop(store);
+    // Make it a schema 4 database: its queue and FTS table, no index file.
+    let accounts = dir.path().join("accounts");
+    let path = accounts.join("1.db");
+    for f in ["1.search.db", "1.search.db-wal", "1.search.db-shm"] {
+        let _ = std::fs::remove_file(accounts.join(f));
+    }
+    Connection::open(&path)
+        .expect("inspect")
+        .execute_batch(
+            "DROP TRIGGER search_docs_del; DROP TABLE search_pending; DROP TABLE search_gone;
+             CREATE VIRTUAL TABLE search_fts USING fts5(
+                 trigrams, content='', contentless_delete=1,
+                 tokenize='trigram case_sensitive 1', detail=none);
+             CREATE TABLE search_pending(id INTEGER PRIMARY KEY, trigrams TEXT NOT NULL);
+             INSERT INTO search_pending(id, trigrams) SELECT id, 'xyz' FROM search_docs;
+             CREATE TRIGGER search_docs_del AFTER DELETE ON search_docs BEGIN
+                 DELETE FROM search_pending WHERE id = OLD.id;
+             END;
+             UPDATE meta SET value = 4 WHERE key = 'schema_version';
+             DELETE FROM meta WHERE key LIKE 'search_%';",
+        )
+        .expect("downgrade");
+    let store = SqliteStore::open(dir.path()).expect("open");
+    let acc = store.open_account("a").await.expect("open migrated");
+    let found = acc
+        .search_index(inbox, TextField::Body, "UNMISTAKABLE PHRASE")
+        .await
+        .expect("search")
+        .expect("index");
+    assert_eq!(found.hits, vec![Uid(1)]);
+    let conn = Connection::open(&path).expect("inspect");
+    let (version, fts_left): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT value FROM meta WHERE key='schema_version'),
+                    (SELECT count(*) FROM sqlite_master WHERE name='search_fts')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("inspect");
+    assert_eq!(
+        (version, fts_left),
+        (5, 0),
+        "migrated, old FTS table dropped"
+    );
+    // The doc is queued for the new index (or already in it).
+    conn.execute(
+        "ATTACH DATABASE ?1 AS idx",
+        [accounts.join("1.search.db").to_str().expect("utf-8")],
+    )
+    .expect("attach");
+    let covered: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM search_docs d WHERE d.id IN (SELECT id FROM idx.search_fts_docsize)
+               OR d.id IN (SELECT id FROM search_pending
+                           WHERE seq > (SELECT value FROM idx.search_state WHERE key='pending'))",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(covered, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
