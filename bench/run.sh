@@ -138,16 +138,46 @@ run_mime_suite() { # label addr pid
     echo "{\"bench\":\"mime-resources\",\"server\":\"$label\",\"peak_pss_sum_kb\":$peak,\"max_process_vmhwm_kb\":$hwm}" | tee -a "$RESULTS"
 }
 
+# tidemark acknowledges an APPEND before its text is in the FTS index (the
+# indexer thread catches up; searches read the queued docs meanwhile). So
+# the acknowledged rate is not the whole cost: this records how long the
+# index took to catch up after a run ("index-catchup" rows), polling the
+# account database read-only (bounded: 10 minutes).
+index_catchup() { # label after datadir
+    [ "$1" = tidemark ] || return 0
+    python3 - "$1" "$2" "$3/store/accounts/1.db" <<'PY' | tee -a "$RESULTS"
+import json, os, sqlite3, sys, time
+label, after, db = sys.argv[1:4]
+idx = db[:-3] + ".search.db"
+t0 = time.time()
+left = -1
+for _ in range(60000):
+    c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    c.execute("ATTACH DATABASE ? AS idx", (f"file:{idx}?mode=ro",))
+    left = c.execute("SELECT count(*) FROM search_pending WHERE seq > "
+                     "(SELECT value FROM idx.search_state WHERE key = 'pending')").fetchone()[0]
+    c.close()
+    if left == 0:
+        break
+    time.sleep(0.01)
+print(json.dumps({"bench": "index-catchup", "server": label, "after": after,
+                  "seconds": round(time.time() - t0, 3), "left": left}))
+PY
+}
+
 # The search suite: a COUNT-message mailbox (messages carry a unique body
 # token "tok<index>x"), rare and common text, a header key, SORT and THREAD.
-run_search_suite() { # label addr
-    local label=$1 addr=$2
+run_search_suite() { # label addr datadir
+    local label=$1 addr=$2 dir=$3
     # APPEND first, on a fresh server (no indexing backlog from populate).
     log "$label: search suite, append 1 / $CLIENTS clients"
     bench "$label" "$addr" append --mailbox SAppend1 --clients 1 --count "$APPEND_COUNT"
+    index_catchup "$label" append1 "$dir"
     bench "$label" "$addr" append --mailbox "SAppend$CLIENTS" --clients "$CLIENTS" --count "$APPEND_COUNT"
+    index_catchup "$label" "append$CLIENTS" "$dir"
     log "$label: search suite, populate $COUNT messages"
     bench "$label" "$addr" populate --mailbox Search --count "$COUNT" --size-mix --seed 11
+    index_catchup "$label" populate "$dir"
     local rare1=$((COUNT / 2)) rare2=$((COUNT / 3))
     s() { # name command
         bench "$label" "$addr" fetch --mailbox Search --name "$1" --reps "$SEARCH_REPS" --command "$2"
@@ -162,7 +192,7 @@ run_search_suite() { # label addr
 
 run_suite() { # label addr pid datadir
     local label=$1 addr=$2 pid=$3 dir=$4
-    case " $SUITES " in *" search "*) run_search_suite "$label" "$addr" ;; esac
+    case " $SUITES " in *" search "*) run_search_suite "$label" "$addr" "$dir" ;; esac
     case " $SUITES " in *" mime "*) run_mime_suite "$label" "$addr" "$pid" ;; esac
     case " $SUITES " in *" core "*) ;; *) return 0 ;; esac
     rm -f "$TMP/stop-sampler"
