@@ -232,17 +232,27 @@ impl Inner {
         let path = account_path(&self.accounts_dir, id);
         let conn = open_conn(&path, self.config.durability, true)?;
         schema::init_account(&conn)?;
+        // Without a working index database the account still opens: SEARCH
+        // then reads messages, and the docs queued meanwhile are indexed at
+        // a later open.
         let indexer = if self.config.search_index {
             index::rebuild(&conn)?;
-            Some(indexer::Indexer::start(
+            indexer::Indexer::start(
                 &conn,
                 &path,
                 self.config.durability,
                 format!("tidemark-index-{id}"),
-            )?)
+            )
+            .inspect_err(|e| {
+                tracing::error!(
+                    "search index of account {id} unavailable, searches read mail: {e}"
+                );
+            })
+            .ok()
         } else {
             None
         };
+        let search_index = indexer.is_some();
         let (feed, _) = broadcast::channel(self.config.feed_capacity.max(1));
         let writer = writer::Writer::start(
             conn,
@@ -256,13 +266,13 @@ impl Inner {
             writer,
             readers: Arc::new(ReaderPool::new(
                 path.clone(),
-                self.config.search_index.then(|| indexer::index_path(&path)),
+                search_index.then(|| indexer::index_path(&path)),
                 self.config.durability,
                 self.config.readers_per_account,
             )),
             feed,
             closed: AtomicBool::new(false),
-            search_index: self.config.search_index,
+            search_index,
         });
         open.retain(|_, w| w.strong_count() > 0);
         open.insert(name.to_string(), Arc::downgrade(&acc));

@@ -427,3 +427,33 @@ async fn lost_or_foreign_index_database_is_rebuilt() {
     assert_eq!(search("ALPHAWORD").await, vec![Uid(1)]);
     assert_eq!(wait_indexed(dir.path()).await, (0, 0));
 }
+
+/// An index database that cannot be made (here a directory stands where
+/// its file goes) does not keep the account from opening: the backend
+/// answers "no index", so SEARCH reads the messages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusable_index_database_leaves_the_account_usable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqliteStore::open(dir.path()).expect("open");
+    store.create_account("a", "x").await.expect("create");
+    std::fs::create_dir(dir.path().join("accounts").join("1.search.db")).expect("mkdir");
+    let acc = store
+        .open_account("a")
+        .await
+        .expect("open without an index");
+    let inbox = acc.mailbox("INBOX").await.expect("inbox");
+    let msg = NewMessage {
+        data: Bytes::from_static(b"Subject: s\r\n\r\nstill stored\r\n"),
+        flags: Flags::new(),
+        internal_date: None,
+        structure: Bytes::new(),
+    };
+    acc.append(inbox.id, vec![msg]).await.expect("append");
+    assert!(
+        acc.search_index(inbox.id, TextField::Body, "STILL")
+            .await
+            .expect("search")
+            .is_none(),
+        "no index: the caller reads the messages"
+    );
+}
