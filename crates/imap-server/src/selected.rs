@@ -13,8 +13,9 @@ use tidemark_store::{Changes, Flags, MailboxId, ModSeq, Uid, UidSet, UidValidity
 /// An event to announce to the client, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ViewEvent {
-    /// `* n EXPUNGE` (the number is valid at the moment it is sent).
-    Expunge(u32),
+    /// `* n EXPUNGE` (the number is valid at the moment it is sent), or
+    /// the UID in a VANISHED once QRESYNC is on.
+    Expunge { seq: u32, uid: Uid },
     /// `* n EXISTS`.
     Exists(u32),
     /// `* n FETCH (FLAGS ...)` for a message changed elsewhere.
@@ -187,7 +188,10 @@ impl SelectedMailbox {
             if let Ok(i) = self.uids.binary_search(&uid) {
                 self.uids.remove(i);
                 self.modseqs.remove(i);
-                events.push(ViewEvent::Expunge(i as u32 + 1));
+                events.push(ViewEvent::Expunge {
+                    seq: i as u32 + 1,
+                    uid,
+                });
             }
         }
         events
@@ -201,7 +205,10 @@ impl SelectedMailbox {
             if let Ok(i) = self.uids.binary_search(uid) {
                 self.uids.remove(i);
                 self.modseqs.remove(i);
-                events.push(ViewEvent::Expunge(i as u32 + 1));
+                events.push(ViewEvent::Expunge {
+                    seq: i as u32 + 1,
+                    uid: *uid,
+                });
             }
             if let Ok(p) = self.pending_expunges.binary_search(uid) {
                 self.pending_expunges.remove(p);
@@ -269,7 +276,19 @@ mod tests {
         assert_eq!(v.exists(), 3, "numbers stay valid while deferred");
         assert_eq!(v.seq(Uid(9)), Some(3));
         let ev = v.flush_expunges();
-        assert_eq!(ev, vec![ViewEvent::Expunge(3), ViewEvent::Expunge(1)]);
+        assert_eq!(
+            ev,
+            vec![
+                ViewEvent::Expunge {
+                    seq: 3,
+                    uid: Uid(9)
+                },
+                ViewEvent::Expunge {
+                    seq: 1,
+                    uid: Uid(3)
+                }
+            ]
+        );
         assert_eq!(v.uids(), &[Uid(5)]);
     }
 

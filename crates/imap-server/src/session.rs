@@ -120,6 +120,13 @@ pub(crate) enum State {
 pub(crate) struct Enabled {
     pub imap4rev2: bool,
     pub utf8_accept: bool,
+    /// RFC 7162 3.1: by ENABLE or any "CONDSTORE enabling command". Flag
+    /// changes are then reported with UID and MODSEQ, and SELECT announces
+    /// HIGHESTMODSEQ.
+    pub condstore: bool,
+    /// RFC 7162 3.2: by ENABLE QRESYNC only (implies `condstore`). Removals
+    /// are then reported as VANISHED instead of EXPUNGE.
+    pub qresync: bool,
 }
 
 /// A multi-step command waiting for client input.
@@ -404,21 +411,68 @@ impl Session {
     }
 
     pub(crate) fn send_view_events(&mut self, events: Vec<ViewEvent>) {
+        // With QRESYNC, a run of removals is one VANISHED (RFC 7162 3.2.10).
+        let mut vanished: Vec<u32> = Vec::new();
         for ev in events {
+            if self.enabled.qresync
+                && let ViewEvent::Expunge { uid, .. } = ev
+            {
+                vanished.push(uid.0);
+                continue;
+            }
+            self.send_vanished(&mut vanished, false);
             let data = match ev {
-                ViewEvent::Expunge(n) => Data::Expunge(n),
+                ViewEvent::Expunge { seq, .. } => Data::Expunge(seq),
                 ViewEvent::Exists(n) => Data::Exists(n),
                 ViewEvent::Flags {
-                    seq, uid, flags, ..
-                } => Data::Fetch {
                     seq,
-                    items: vec![
+                    uid,
+                    flags,
+                    modseq,
+                } => {
+                    let mut items = vec![
                         FetchItem::Uid(uid.0),
                         FetchItem::Flags(commands::flags_to_wire(&flags)),
-                    ],
-                },
+                    ];
+                    if self.enabled.condstore {
+                        items.push(FetchItem::ModSeq(modseq.0));
+                    }
+                    Data::Fetch { seq, items }
+                }
             };
             self.send(Response::Data(data));
+        }
+        self.send_vanished(&mut vanished, false);
+    }
+
+    /// Sends `* VANISHED [(EARLIER)] uids` for the UIDs gathered (if any),
+    /// and clears them.
+    pub(crate) fn send_vanished(&mut self, uids: &mut Vec<u32>, earlier: bool) {
+        if uids.is_empty() {
+            return;
+        }
+        uids.sort_unstable();
+        let set = tidemark_imap_proto::SequenceSet::from_numbers(uids);
+        uids.clear();
+        self.send(Response::Data(Data::Vanished { earlier, uids: set }));
+    }
+
+    /// Turns CONDSTORE on (RFC 7162 3.1: ENABLE, or a "CONDSTORE enabling
+    /// command"). The first time, in selected state, the mailbox's
+    /// HIGHESTMODSEQ is announced (`announce`: not for SELECT itself,
+    /// which sends it anyway).
+    pub(crate) fn enable_condstore(&mut self, announce: bool) {
+        if self.enabled.condstore {
+            return;
+        }
+        self.enabled.condstore = true;
+        if announce && let State::Selected(_, v) = &self.state {
+            let highest = v.highest_modseq().0;
+            self.send_status(StatusResponse::untagged(
+                StatusKind::Ok,
+                Some(Code::HighestModSeq(highest)),
+                "Highest",
+            ));
         }
     }
 

@@ -4,7 +4,9 @@
 //! Format (one directive per line):
 //! - `# ...` comment, blank lines ignored.
 //! - `C: text` / `2C: text`: a client line for connection 1 (or N), sent with
-//!   CRLF. The escape `\r\n` inside sends CRLF (for literal data).
+//!   CRLF. The escape `\r\n` inside sends CRLF (for literal data), and
+//!   `$name` is replaced by a value captured earlier (see `S:`; a `$` not
+//!   followed by a captured name is sent as is, e.g. SEARCHRES's `$`).
 //! - `S: text` / `2S: text`: the next server line on that connection must
 //!   match. A server line ending in a literal `{n}` has its n bytes appended
 //!   (CRLF shown as `\r\n`) and the rest of the line after them. In the
@@ -116,6 +118,32 @@ fn matches(pattern: &str, line: &str, vars: &mut HashMap<String, String>) -> boo
     go(pattern.as_bytes(), line.as_bytes(), vars)
 }
 
+/// `line` with every `$name` of a captured variable replaced by its value.
+fn substitute(line: &str, vars: &HashMap<String, String>) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let n = after
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            .count();
+        match vars.get(&after[..n]) {
+            Some(v) if n > 0 => {
+                out.push_str(v);
+                rest = &after[n..];
+            }
+            _ => {
+                out.push('$');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn run_file(path: &Path) {
     let text = std::fs::read_to_string(path).expect("read transcript");
     let mut users = Vec::new();
@@ -161,7 +189,7 @@ fn run_file(path: &Path) {
         }
         match kind.as_str() {
             "C" => {
-                let data = body.replace("\\r\\n", "\r\n");
+                let data = substitute(&body.replace("\\r\\n", "\r\n"), &vars);
                 conn.writer.write_all(data.as_bytes()).expect("write");
                 conn.writer.write_all(b"\r\n").expect("write");
             }
@@ -264,4 +292,13 @@ fn matcher_works() {
         "a OK [APPENDUID 77 1] x",
         &mut v
     ));
+}
+
+#[test]
+fn substitution_works() {
+    let vars = HashMap::from([("uv".to_string(), "77".to_string())]);
+    assert_eq!(
+        substitute("a SELECT INBOX (QRESYNC ($uv 5)) $ $x", &vars),
+        "a SELECT INBOX (QRESYNC (77 5)) $ $x"
+    );
 }

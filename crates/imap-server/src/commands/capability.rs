@@ -48,6 +48,8 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
         "THREAD=REFERENCES",
         "BINARY",
         "PREVIEW",
+        "CONDSTORE",
+        "QRESYNC",
     ] {
         caps.push(c.into());
     }

@@ -1,5 +1,6 @@
 //! ENABLE (RFC 5161). Known: IMAP4rev2 and UTF8=ACCEPT (both switch mailbox
-//! names to UTF-8). Unknown extensions are ignored, as the RFC requires.
+//! names to UTF-8), CONDSTORE and QRESYNC (RFC 7162; QRESYNC implies
+//! CONDSTORE). Unknown extensions are ignored, as the RFC requires.
 
 use crate::session::{CmdResult, Done, Session};
 use tidemark_imap_proto::{Data, Response};
@@ -16,6 +17,15 @@ pub(crate) fn run(s: &mut Session, exts: Vec<String>) -> CmdResult {
             "UTF8=ACCEPT" if !s.enabled.utf8_accept => {
                 s.enabled.utf8_accept = true;
                 enabled.push("UTF8=ACCEPT".to_string());
+            }
+            "CONDSTORE" if !s.enabled.condstore => {
+                s.enable_condstore(true);
+                enabled.push("CONDSTORE".to_string());
+            }
+            "QRESYNC" if !s.enabled.qresync => {
+                s.enabled.qresync = true;
+                s.enable_condstore(true);
+                enabled.push("QRESYNC".to_string());
             }
             _ => {}
         }

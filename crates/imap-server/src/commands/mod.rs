@@ -66,8 +66,8 @@ pub(crate) async fn dispatch(s: &mut Session, cmd: Command) -> CmdResult {
         C::Subscribe(m) => subscribe::run(s, m, true).await,
         C::Unsubscribe(m) => subscribe::run(s, m, false).await,
         C::Status { mailbox, items } => status::run(s, mailbox, items).await,
-        C::Select { mailbox, .. } => select::run(s, mailbox, false).await,
-        C::Examine { mailbox, .. } => select::run(s, mailbox, true).await,
+        C::Select { mailbox, params } => select::run(s, mailbox, params, false).await,
+        C::Examine { mailbox, params } => select::run(s, mailbox, params, true).await,
         C::Close => close::run_close(s).await,
         C::Unselect => close::run_unselect(s),
         C::Append { mailbox, messages } => append::run(s, mailbox, messages).await,
@@ -75,8 +75,8 @@ pub(crate) async fn dispatch(s: &mut Session, cmd: Command) -> CmdResult {
             mode,
             set,
             attributes,
-            ..
-        } => fetch::run(s, mode, set, attributes).await,
+            modifiers,
+        } => fetch::run(s, mode, set, attributes, modifiers).await,
         C::Store {
             mode,
             set,

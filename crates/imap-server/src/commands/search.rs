@@ -1,6 +1,8 @@
 //! SEARCH and UID SEARCH (RFC 9051 6.4.4) with ESEARCH's result options
 //! (RFC 4731: MIN MAX COUNT ALL), SEARCHRES (RFC 5182: SAVE and `$`) and
 //! PARTIAL (RFC 9394). The criteria are evaluated by `search_eval.rs`.
+//! A MODSEQ criterion turns CONDSTORE on and adds the highest MODSEQ of the
+//! messages returned (RFC 7162 3.1.5).
 
 use std::collections::HashMap;
 
@@ -24,6 +26,10 @@ pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdRe
     let save = opts
         .as_ref()
         .is_some_and(|o| o.contains(&SearchReturnOpt::Save));
+    let with_modseq = crate::commands::sort::uses_modseq(&cmd.criteria);
+    if with_modseq {
+        s.enable_condstore(true);
+    }
     let hits = match evaluate(s, cmd.charset.as_deref(), &cmd.criteria, false).await {
         Ok(h) => h,
         Err(e) => {
@@ -40,7 +46,10 @@ pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdRe
     };
     let ids: Vec<u32> = hits.iter().map(id).collect();
     let Some(opts) = opts else {
-        s.send(Response::Data(Data::Search { ids, modseq: None }));
+        let modseq = with_modseq
+            .then(|| hits.iter().map(|h| h.meta.modseq.0).max())
+            .flatten();
+        s.send(Response::Data(Data::Search { ids, modseq }));
         return Ok(Done::ok("SEARCH completed"));
     };
     // RETURN () means ALL (RFC 4731 3.1).
@@ -68,6 +77,17 @@ pub(crate) async fn run(s: &mut Session, tag: &Tag, cmd: SearchCommand) -> CmdRe
             }),
             _ => {}
         }
+    }
+    if with_modseq {
+        // Of the messages returned: just MIN's and MAX's when only those
+        // were asked for (RFC 7162 3.1.5 with RFC 4731).
+        let returned = saved_result(&opts, &hits);
+        let highest = hits
+            .iter()
+            .filter(|h| returned.binary_search(&h.uid).is_ok())
+            .map(|h| h.meta.modseq.0)
+            .max();
+        items.extend(highest.map(ESearchItem::ModSeq));
     }
     // RFC 5182 2.1: SAVE alone returns no ESEARCH response.
     if !opts.iter().all(|o| *o == SearchReturnOpt::Save) {

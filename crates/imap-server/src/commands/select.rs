@@ -2,15 +2,25 @@
 //! selected first leaves it (`* OK [CLOSED]`, RFC 7162 3.2.11 / RFC 9051).
 //! IMAP4rev1 clients also get RECENT and `[UNSEEN n]`; IMAP4rev2 clients get
 //! the mandatory LIST response.
+//!
+//! RFC 7162: the `(CONDSTORE)` parameter turns CONDSTORE on, and with it
+//! on every SELECT announces `[HIGHESTMODSEQ]`. `(QRESYNC (uidvalidity
+//! modseq [known-uids] [seq-match]))` (after ENABLE QRESYNC, else BAD) adds
+//! what changed since `modseq`, if the UIDVALIDITY still matches:
+//! `VANISHED (EARLIER)` for the known UIDs expunged since (exact, from
+//! tombstones, including UIDs above the client's highest, so seq-match data
+//! is not needed), then `FETCH (UID FLAGS MODSEQ)` of each message changed.
 
-use crate::commands::{list::special_use_attr, need_account};
+use crate::commands::{flags_to_wire, list::special_use_attr, need_account};
+use crate::error::CommandError;
 use crate::names;
 use crate::selected::SelectedMailbox;
 use crate::session::{CmdResult, Done, Session, State};
 use tidemark_imap_proto::{
-    Code, Data, Flag, FlagPerm, ListData, Mailbox, Response, StatusKind, StatusResponse,
+    Code, Data, FetchItem, Flag, FlagPerm, ListData, Mailbox, Response, SelectParams, StatusKind,
+    StatusResponse,
 };
-use tidemark_store::SystemFlag;
+use tidemark_store::{ModSeq, SystemFlag};
 
 const SYSTEM_FLAGS: [Flag; 5] = [
     Flag::Answered,
@@ -20,8 +30,22 @@ const SYSTEM_FLAGS: [Flag; 5] = [
     Flag::Draft,
 ];
 
-pub(crate) async fn run(s: &mut Session, mailbox: Mailbox, read_only: bool) -> CmdResult {
+pub(crate) async fn run(
+    s: &mut Session,
+    mailbox: Mailbox,
+    params: SelectParams,
+    read_only: bool,
+) -> CmdResult {
     let account = need_account(s)?;
+    if params.qresync.is_some() && !s.enabled.qresync {
+        return Err(CommandError::bad(
+            Some(Code::ClientBug),
+            "The QRESYNC parameter needs ENABLE QRESYNC first",
+        ));
+    }
+    if params.condstore || params.qresync.is_some() {
+        s.enable_condstore(false);
+    }
     if matches!(s.state, State::Selected(..)) {
         s.deselect();
         s.send_status(StatusResponse::untagged(
@@ -97,6 +121,13 @@ pub(crate) async fn run(s: &mut Session, mailbox: Mailbox, read_only: bool) -> C
         Some(Code::UidNext(st.uid_next.0)),
         "Predicted next UID",
     ));
+    if s.enabled.condstore {
+        s.send_status(StatusResponse::untagged(
+            StatusKind::Ok,
+            Some(Code::HighestModSeq(st.highest_modseq.0)),
+            "Highest",
+        ));
+    }
     let view = SelectedMailbox::new(
         info.id,
         info.name.clone(),
@@ -105,6 +136,39 @@ pub(crate) async fn run(s: &mut Session, mailbox: Mailbox, read_only: bool) -> C
         snap.messages.iter().map(|m| (m.uid, m.modseq)),
         st.highest_modseq,
     );
+    if let Some(q) = params
+        .qresync
+        .filter(|q| q.uidvalidity == st.uid_validity.0)
+    {
+        let since = ModSeq(q.modseq);
+        let changes = account.changes_since(info.id, since).await?;
+        // Removed since, known to the client, and not in this snapshot (a
+        // removal after it is announced by the usual sync).
+        let mut vanished: Vec<u32> = changes
+            .vanished
+            .iter()
+            .filter(|u| view.seq(**u).is_none())
+            .filter(|u| {
+                q.known_uids
+                    .as_ref()
+                    .is_none_or(|k| k.contains(u.0, u32::MAX))
+            })
+            .map(|u| u.0)
+            .collect();
+        s.send_vanished(&mut vanished, true);
+        for (i, m) in snap.messages.iter().enumerate() {
+            if m.modseq > since {
+                s.send(Response::Data(Data::Fetch {
+                    seq: i as u32 + 1,
+                    items: vec![
+                        FetchItem::Uid(m.uid.0),
+                        FetchItem::Flags(flags_to_wire(&m.flags)),
+                        FetchItem::ModSeq(m.modseq.0),
+                    ],
+                }));
+            }
+        }
+    }
     s.state = State::Selected(account, view);
     Ok(if read_only {
         Done::with_code(Code::ReadOnly, "EXAMINE completed")

@@ -13,6 +13,9 @@ pub(crate) async fn run(s: &mut Session, mailbox: Mailbox, items: Vec<StatusItem
     let account = need_account(s)?;
     let name = names::decode(&mailbox, s.utf8())?;
     let info = account.mailbox(&name).await?;
+    if items.contains(&StatusItem::HighestModSeq) {
+        s.enable_condstore(true);
+    }
     send_status(s, &account, &info, &name, &items).await?;
     Ok(Done::ok("STATUS completed"))
 }

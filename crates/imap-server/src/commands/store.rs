@@ -1,6 +1,9 @@
 //! STORE and UID STORE (RFC 9051 6.4.6), with CONDSTORE's UNCHANGEDSINCE
 //! and `[MODIFIED]` (RFC 7162 3.1.3). Without .SILENT every message of the
-//! set is reported with its current flags.
+//! set is reported with its current flags. Once CONDSTORE is on, reports
+//! carry UID and MODSEQ, and even with .SILENT each message whose flags
+//! changed is reported (UID and MODSEQ only), so the client's cache learns
+//! the new MODSEQ.
 
 use crate::commands::{flags_from_wire, flags_to_wire, need_selected, resolve_set};
 use crate::error::CommandError;
@@ -19,6 +22,10 @@ pub(crate) async fn run(
     silent: bool,
     flags: Vec<Flag>,
 ) -> CmdResult {
+    if unchanged_since.is_some() {
+        s.enable_condstore(true);
+    }
+    let condstore = s.enabled.condstore;
     let (account, view) = need_selected(s)?;
     if view.read_only {
         return Err(CommandError::no(None, "Mailbox is read-only"));
@@ -48,14 +55,24 @@ pub(crate) async fn run(
                 continue;
             };
             let mut items = Vec::with_capacity(3);
-            if mode == UidMode::Uid {
+            if mode == UidMode::Uid || condstore {
                 items.push(FetchItem::Uid(m.uid.0));
             }
             items.push(FetchItem::Flags(flags_to_wire(&m.flags)));
-            if unchanged_since.is_some() {
+            if condstore {
                 items.push(FetchItem::ModSeq(m.modseq.0));
             }
             s.send(Response::Data(Data::Fetch { seq, items }));
+        }
+    } else if condstore {
+        for m in &out.changed {
+            let Some(seq) = s.selected().and_then(|v| v.seq(m.uid)) else {
+                continue;
+            };
+            s.send(Response::Data(Data::Fetch {
+                seq,
+                items: vec![FetchItem::Uid(m.uid.0), FetchItem::ModSeq(m.modseq.0)],
+            }));
         }
     }
     if !out.modified.is_empty() {

@@ -5,7 +5,14 @@
 //! messages), BINARY[part]<partial> and BINARY.SIZE (RFC 3516), PREVIEW
 //! (RFC 8970). Structure items come from the structure parsed at APPEND;
 //! sections read only their byte range. A non-PEEK body fetch sets \Seen
-//! and reports the new FLAGS.
+//! and reports the new FLAGS (with MODSEQ once CONDSTORE is on).
+//!
+//! RFC 7162: MODSEQ and `(CHANGEDSINCE n)` turn CONDSTORE on; CHANGEDSINCE
+//! keeps the messages whose MODSEQ is above `n` and reports MODSEQ.
+//! `(CHANGEDSINCE n VANISHED)` (UID FETCH, QRESYNC on) first sends
+//! `VANISHED (EARLIER)` for the UIDs of the set expunged since `n`; `*`
+//! there reaches past the highest UID in use, so removals of the newest
+//! messages are reported too.
 
 mod message;
 
@@ -18,11 +25,12 @@ use message::Message;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tidemark_imap_proto::{
-    Code, Data, DateTime, FetchAttribute, FetchAttrs, FetchItem, Response, SequenceSet, UidMode,
+    Code, Data, DateTime, FetchAttribute, FetchAttrs, FetchItem, FetchModifiers, Response,
+    SequenceSet, UidMode,
 };
 use tidemark_mime::MessageStructure;
 use tidemark_store::{
-    Account, FlagOp, FlagUpdate, Flags, MailboxId, MessageMeta, SystemFlag, Uid, UidSet,
+    Account, FlagOp, FlagUpdate, Flags, MailboxId, MessageMeta, ModSeq, SystemFlag, Uid, UidSet,
 };
 
 pub(crate) async fn run(
@@ -30,11 +38,31 @@ pub(crate) async fn run(
     mode: UidMode,
     set: SequenceSet,
     attrs: FetchAttrs,
+    modifiers: FetchModifiers,
 ) -> CmdResult {
     let mut attrs = attrs.expand();
     if mode == UidMode::Uid && !attrs.contains(&FetchAttribute::Uid) {
         attrs.insert(0, FetchAttribute::Uid);
     }
+    if modifiers.vanished
+        && (mode != UidMode::Uid || !s.enabled.qresync || modifiers.changed_since.is_none())
+    {
+        return Err(CommandError::bad(
+            Some(Code::ClientBug),
+            "VANISHED needs UID FETCH, CHANGEDSINCE and ENABLE QRESYNC",
+        ));
+    }
+    // CHANGEDSINCE reports MODSEQ; so does FLAGS once CONDSTORE is on (as
+    // Dovecot does), keeping a client's flag cache and MODSEQs together.
+    let wants_modseq = modifiers.changed_since.is_some()
+        || (s.enabled.condstore && attrs.contains(&FetchAttribute::Flags));
+    if wants_modseq && !attrs.contains(&FetchAttribute::ModSeq) {
+        attrs.push(FetchAttribute::ModSeq);
+    }
+    if attrs.contains(&FetchAttribute::ModSeq) {
+        s.enable_condstore(true);
+    }
+    let condstore = s.enabled.condstore;
     let (account, view) = need_selected(s)?;
     let uids = resolve_set(view, mode, &set)?;
     let mailbox = view.id;
@@ -42,6 +70,19 @@ pub(crate) async fn run(
     let sets_seen = !read_only && attrs.iter().any(sets_seen);
 
     let mut metas = account.fetch_meta(mailbox, &uids).await?;
+    if let Some(since) = modifiers.changed_since {
+        if modifiers.vanished {
+            let changes = account.changes_since(mailbox, ModSeq(since)).await?;
+            let mut gone: Vec<u32> = changes
+                .vanished
+                .iter()
+                .filter(|u| set.contains(u.0, u32::MAX))
+                .map(|u| u.0)
+                .collect();
+            s.send_vanished(&mut gone, true);
+        }
+        metas.retain(|m| m.modseq.0 > since);
+    }
     if sets_seen {
         let unseen: Vec<_> = metas
             .iter()
@@ -106,6 +147,15 @@ pub(crate) async fn run(
             }
             if sets_seen && !has_flags {
                 items.push(FetchItem::Flags(flags_to_wire(&meta.flags)));
+            }
+            // RFC 7162 3.1: a flag change is reported with UID and MODSEQ.
+            if sets_seen && condstore {
+                if !items.iter().any(|i| matches!(i, FetchItem::Uid(_))) {
+                    items.push(FetchItem::Uid(meta.uid.0));
+                }
+                if !items.iter().any(|i| matches!(i, FetchItem::ModSeq(_))) {
+                    items.push(FetchItem::ModSeq(meta.modseq.0));
+                }
             }
             s.send(Response::Data(Data::Fetch { seq, items }));
         }
