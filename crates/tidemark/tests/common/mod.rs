@@ -253,6 +253,46 @@ impl Client {
         }
     }
 
+    /// Sends one line (CRLF added) without waiting for an answer (IDLE,
+    /// DONE).
+    pub fn send_line(&mut self, line: &str) -> std::io::Result<()> {
+        self.writer.write_all(line.as_bytes())?;
+        self.writer.write_all(b"\r\n")
+    }
+
+    /// The tag the next [`Client::cmd`] uses; `send_line` callers take one
+    /// with this.
+    pub fn take_tag(&mut self) -> String {
+        let tag = format!("t{}", self.next);
+        self.next += 1;
+        tag
+    }
+
+    /// Reads one response, or `None` when none starts within `wait`.
+    pub fn read_within(&mut self, wait: Duration) -> std::io::Result<Option<Vec<u8>>> {
+        use std::io::BufRead;
+        self.writer.set_read_timeout(Some(wait))?;
+        let ready = match self.reader.fill_buf() {
+            Ok(b) => !b.is_empty(),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                false
+            }
+            Err(e) => return Err(e),
+        };
+        self.writer
+            .set_read_timeout(Some(Duration::from_secs(30)))?;
+        if ready {
+            self.read_response().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// APPEND with LITERAL+; returns the APPENDUID uid on success.
     pub fn append(&mut self, mailbox: &str, data: &[u8]) -> std::io::Result<Option<u32>> {
         let mut c = format!("APPEND {mailbox} {{{}+}}\r\n", data.len()).into_bytes();
