@@ -21,7 +21,14 @@
 #                           rare string, BODY of common words, FROM, SORT (DATE),
 #                           THREAD REFERENCES; and APPEND with the text index off
 #                           (tidemark only, label tidemark-noindex)
+#                           sync = QRESYNC reconnect after 10 changes on a 10,000- and a
+#                           SYNC_BIG-message mailbox, APPEND -> EXISTS latency on an idling
+#                           connection, memory of N connections in IDLE (N in TM_IDLE_CONNS /
+#                           DC_IDLE_CONNS)
 #   SEARCH_REPS [3]         timed repetitions in the search suite (+1 warm-up)
+#   SYNC_BIG [100000]       messages in the sync suite's big mailbox
+#   TM_IDLE_CONNS ["1000 10000"], DC_IDLE_CONNS ["1000"]  IDLE connection counts
+#                           (Dovecot runs one process per connection)
 #   OUT [latest.json]       results file under bench/results/
 #   KEEP [0]                1 = keep the temp dir (data, logs) afterwards
 #
@@ -40,6 +47,11 @@ DOVECOT_FSYNC=${DOVECOT_FSYNC:-"optimized always"}
 DOVECOT_FORMAT=${DOVECOT_FORMAT:-maildir}
 KEEP=${KEEP:-0}
 SEARCH_REPS=${SEARCH_REPS:-3}
+SYNC_BIG=${SYNC_BIG:-100000}
+TM_IDLE_CONNS=${TM_IDLE_CONNS:-"1000 10000"}
+DC_IDLE_CONNS=${DC_IDLE_CONNS:-"1000"}
+# Many IDLE connections need file descriptors on both ends.
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 SUITES=${SUITES:-"core mime"}
 BENCH_USER=bench
 BENCH_PASS=benchpass
@@ -190,9 +202,72 @@ run_search_suite() { # label addr datadir
     s thread-references "THREAD REFERENCES UTF-8 ALL"
 }
 
+# Sum of PSS (KiB) of a process and all its descendants.
+pss_tree() { # pid
+    python3 - "$1" <<'PY'
+import os, sys
+root = int(sys.argv[1]); kids = {}
+for d in os.listdir("/proc"):
+    if d.isdigit():
+        try:
+            ppid = int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1])
+            kids.setdefault(ppid, []).append(int(d))
+        except (OSError, IndexError, ValueError):
+            pass
+total, todo = 0, [root]
+while todo:
+    p = todo.pop(); todo.extend(kids.get(p, []))
+    try:
+        for line in open(f"/proc/{p}/smaps_rollup"):
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+    except OSError:
+        pass
+print(total)
+PY
+}
+
+# Memory of COUNT connections in IDLE: the server's PSS (with children)
+# while they are held, minus before they were opened.
+idle_memory() { # label addr pid count
+    local label=$1 addr=$2 pid=$3 n=$4 base with out i
+    out="$TMP/idle-$label-$n.json"
+    base=$(pss_tree "$pid")
+    "$BENCH_BIN" --timeout "$TIMEOUT" idle-conns --addr "$addr" --user "$BENCH_USER" --pass "$BENCH_PASS" \
+        --label "$label" --count "$n" --hold-secs 12 >"$out" &
+    local bpid=$!
+    for i in $(seq 1 3000); do   # bounded: 10 minutes of setup
+        grep -q idle-conns-ready "$out" 2>/dev/null && break
+        kill -0 "$bpid" 2>/dev/null || break
+        sleep 0.2
+    done
+    sleep 3
+    with=0
+    for i in 1 2 3; do
+        local v; v=$(pss_tree "$pid"); [ "$v" -gt "$with" ] && with=$v; sleep 1
+    done
+    wait "$bpid" || log "$label: idle-conns $n failed"
+    cat "$out" | tee -a "$RESULTS" >/dev/null
+    echo "{\"bench\":\"idle-memory\",\"server\":\"$label\",\"connections\":$n,\"base_pss_kb\":$base,\"pss_kb\":$with,\"per_conn_kb\":$(( (with - base) / n ))}" | tee -a "$RESULTS"
+}
+
+# The sync suite (issue 5).
+run_sync_suite() { # label addr pid
+    local label=$1 addr=$2 pid=$3 n conns
+    log "$label: sync suite"
+    bench "$label" "$addr" populate --mailbox Sync10k --count 10000 --size-mix --seed 21
+    bench "$label" "$addr" qresync --mailbox Sync10k
+    bench "$label" "$addr" populate --mailbox SyncBig --count "$SYNC_BIG" --size-mix --seed 22
+    bench "$label" "$addr" qresync --mailbox SyncBig
+    bench "$label" "$addr" idle-latency --mailbox SyncLat
+    case $label in tidemark*) conns=$TM_IDLE_CONNS ;; *) conns=$DC_IDLE_CONNS ;; esac
+    for n in $conns; do idle_memory "$label" "$addr" "$pid" "$n"; done
+}
+
 run_suite() { # label addr pid datadir
     local label=$1 addr=$2 pid=$3 dir=$4
     case " $SUITES " in *" search "*) run_search_suite "$label" "$addr" "$dir" ;; esac
+    case " $SUITES " in *" sync "*) run_sync_suite "$label" "$addr" "$pid" ;; esac
     case " $SUITES " in *" mime "*) run_mime_suite "$label" "$addr" "$pid" ;; esac
     case " $SUITES " in *" core "*) ;; *) return 0 ;; esac
     rm -f "$TMP/stop-sampler"
@@ -278,8 +353,16 @@ service imap-login {
   }
 }
 protocol imap {
-  # the 20-client append test logs in 20 times from 127.0.0.1
-  mail_max_userip_connections = 100
+  # the 20-client append test logs in 20 times from 127.0.0.1, the sync
+  # suite holds thousands of IDLE connections
+  mail_max_userip_connections = 12000
+}
+# One imap process per connection (Dovecot's default design); room for the
+# sync suite's IDLE connections.
+default_process_limit = 12000
+default_client_limit = 24000
+service imap {
+  process_limit = 12000
 }
 EOF
     dovecot -F -c "$d/dovecot.conf" >"$d/stdout.log" 2>&1 &

@@ -6,6 +6,7 @@
 
 mod client;
 mod msggen;
+mod sync;
 
 use std::io;
 use std::sync::Arc;
@@ -135,6 +136,46 @@ enum Cmd {
         /// clients sharing one mailbox.
         #[arg(long)]
         mailbox_per_client: bool,
+    },
+    /// Makes `changes` changes to a mailbox (most flags, 3 expunges) after
+    /// noting its HIGHESTMODSEQ, then times SELECT with QRESYNC from it.
+    Qresync {
+        #[command(flatten)]
+        conn: Conn,
+        #[arg(long)]
+        mailbox: String,
+        #[arg(long, default_value_t = 10)]
+        changes: u64,
+        #[arg(long, default_value_t = 20)]
+        reps: usize,
+        #[arg(long, default_value_t = 2)]
+        warmup: usize,
+    },
+    /// Time from an APPEND on one connection to the EXISTS on another one
+    /// idling on the same mailbox.
+    IdleLatency {
+        #[command(flatten)]
+        conn: Conn,
+        #[arg(long)]
+        mailbox: String,
+        #[arg(long, default_value_t = 30)]
+        reps: usize,
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+    },
+    /// Holds `count` connections in IDLE for `hold_secs` (memory sampling).
+    IdleConns {
+        #[command(flatten)]
+        conn: Conn,
+        #[arg(long, default_value = "INBOX")]
+        mailbox: String,
+        #[arg(long)]
+        count: usize,
+        /// Connections being set up at once.
+        #[arg(long, default_value_t = 64)]
+        parallel: usize,
+        #[arg(long, default_value_t = 10)]
+        hold_secs: u64,
     },
 }
 
@@ -682,6 +723,26 @@ async fn run(cmd: Cmd) -> io::Result<()> {
             seed,
             mailbox_per_client,
         } => append(&conn, &mailbox, clients, count, seed, mailbox_per_client).await,
+        Cmd::Qresync {
+            conn,
+            mailbox,
+            changes,
+            reps,
+            warmup,
+        } => sync::qresync(&conn, &mailbox, changes, reps, warmup).await,
+        Cmd::IdleLatency {
+            conn,
+            mailbox,
+            reps,
+            warmup,
+        } => sync::idle_latency(&conn, &mailbox, reps, warmup).await,
+        Cmd::IdleConns {
+            conn,
+            mailbox,
+            count,
+            parallel,
+            hold_secs,
+        } => sync::idle_conns(&conn, &mailbox, count, parallel, hold_secs).await,
     }
 }
 
