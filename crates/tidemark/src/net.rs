@@ -77,11 +77,17 @@ async fn handshake(
 }
 
 enum Wake {
-    Read(std::io::Result<usize>),
+    /// Bytes read; `true` when into the small IDLE buffer.
+    Read(std::io::Result<usize>, bool),
     Notice,
     Timeout,
     Shutdown,
 }
+
+/// Bytes read from the client at a time.
+const READ_BUF: usize = 16 * 1024;
+/// ... and while the session is in IDLE.
+const IDLE_READ_BUF: usize = 512;
 
 /// Runs the session over one transport until it closes or asks for TLS.
 /// The greeting is sent once, on the first transport.
@@ -96,8 +102,17 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
         stream.flush().await?;
     }
     let mut shutdown = shared.shutdown.clone();
-    let mut buf = vec![0u8; 16 * 1024];
+    let mut buf = vec![0u8; READ_BUF];
+    // While in IDLE the client sends at most DONE (and maybe the next
+    // command), so the big buffer is given back and a small one on the
+    // stack used: an idling connection then holds ~16 KiB less.
+    let mut small = [0u8; IDLE_READ_BUF];
     loop {
+        if session.is_idling() {
+            buf = Vec::new();
+        } else if buf.is_empty() {
+            buf = vec![0u8; READ_BUF];
+        }
         let limit = if session.is_authenticated() {
             AUTH_TIMEOUT
         } else {
@@ -107,7 +122,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             && let Some(rx) = session.idle_receiver()
         {
             tokio::select! {
-                r = stream.read(&mut buf) => Wake::Read(r),
+                r = stream.read(&mut small) => Wake::Read(r, true),
                 n = rx.recv() => match n {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => Wake::Timeout,
                     _ => Wake::Notice,
@@ -117,15 +132,16 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             }
         } else {
             tokio::select! {
-                r = stream.read(&mut buf) => Wake::Read(r),
+                r = stream.read(&mut buf) => Wake::Read(r, false),
                 _ = tokio::time::sleep(limit) => Wake::Timeout,
                 _ = shutdown.changed() => Wake::Shutdown,
             }
         };
         match wake {
-            Wake::Read(Ok(0)) => return Ok(Outcome::Close),
-            Wake::Read(Ok(n)) => {
-                let (out, outcome) = session.handle_input(&buf[..n]).await;
+            Wake::Read(Ok(0), _) => return Ok(Outcome::Close),
+            Wake::Read(Ok(n), in_small) => {
+                let data = if in_small { &small[..n] } else { &buf[..n] };
+                let (out, outcome) = session.handle_input(data).await;
                 if !out.is_empty() {
                     stream.write_all(&out).await?;
                     stream.flush().await?;
@@ -134,7 +150,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                     return Ok(outcome);
                 }
             }
-            Wake::Read(Err(e)) => return Err(e),
+            Wake::Read(Err(e), _) => return Err(e),
             Wake::Notice => {
                 let out = session.handle_idle_notice().await;
                 if !out.is_empty() {

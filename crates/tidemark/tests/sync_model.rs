@@ -359,24 +359,7 @@ fn write_op(
                     flags.insert(f.to_string());
                 }
             }
-            let list: Vec<&str> = flags.iter().map(String::as_str).collect();
-            let body = format!("Subject: r{round}\r\n\r\nround {round}\r\n");
-            let (ok, tagged) = d.cmd(&format!(
-                "APPEND INBOX ({}) {{{}+}}\r\n{body}",
-                list.join(" "),
-                body.len()
-            ));
-            assert!(ok, "APPEND: {tagged}");
-            let uid: u32 = code(&tagged, "APPENDUID")
-                .and_then(|v| v.split(' ').nth(1))
-                .and_then(|u| u.parse().ok())
-                .expect("APPENDUID");
-            model.msgs.push(Msg {
-                uid,
-                flags,
-                modseq: 0,
-            });
-            settle(obs, model, &BTreeSet::from([uid]), &[], round, "append");
+            append(d, model, obs, round, flags);
             "append"
         }
         (3..=6, Some(seq)) => {
@@ -620,7 +603,7 @@ fn devices_converge_to_the_model() {
                 assert!(cont.starts_with('+'), "IDLE: {cont}");
                 // An APPEND always changes the mailbox.
                 let before = model.highest;
-                write_op_append(&mut devices[j], &mut model, &mut obs, round);
+                append(&mut devices[j], &mut model, &mut obs, round, FlagSet::new());
                 assert!(model.highest > before);
                 let pushed = devices[i]
                     .conn
@@ -668,10 +651,15 @@ fn devices_converge_to_the_model() {
     assert!(counts.len() >= 8, "every kind of step ran: {counts:?}");
 }
 
-/// An APPEND by device `d` (the write an idling device must hear about).
-fn write_op_append(d: &mut Device, model: &mut Model, obs: &mut Client, round: usize) {
-    let body = format!("Subject: idle {round}\r\n\r\nwhile idling\r\n");
-    let (ok, tagged) = d.cmd(&format!("APPEND INBOX {{{}+}}\r\n{body}", body.len()));
+/// An APPEND with `flags` by device `d`, checked by the observer.
+fn append(d: &mut Device, model: &mut Model, obs: &mut Client, round: usize, flags: FlagSet) {
+    let list: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let body = format!("Subject: r{round}\r\n\r\nround {round}\r\n");
+    let (ok, tagged) = d.cmd(&format!(
+        "APPEND INBOX ({}) {{{}+}}\r\n{body}",
+        list.join(" "),
+        body.len()
+    ));
     assert!(ok, "APPEND: {tagged}");
     let uid: u32 = code(&tagged, "APPENDUID")
         .and_then(|v| v.split(' ').nth(1))
@@ -679,15 +667,8 @@ fn write_op_append(d: &mut Device, model: &mut Model, obs: &mut Client, round: u
         .expect("APPENDUID");
     model.msgs.push(Msg {
         uid,
-        flags: FlagSet::new(),
+        flags,
         modseq: 0,
     });
-    settle(
-        obs,
-        model,
-        &BTreeSet::from([uid]),
-        &[],
-        round,
-        "append (idle)",
-    );
+    settle(obs, model, &BTreeSet::from([uid]), &[], round, "append");
 }
