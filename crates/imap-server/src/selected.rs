@@ -49,16 +49,17 @@ pub struct SelectedMailbox {
 }
 
 impl SelectedMailbox {
-    /// Builds the view from a snapshot's messages (ascending UID).
+    /// Builds the view from the store's sequence map: `uids` ascending,
+    /// `modseqs` parallel to it.
     pub fn new(
         id: MailboxId,
         name: String,
         read_only: bool,
         uid_validity: UidValidity,
-        messages: impl IntoIterator<Item = (Uid, ModSeq)>,
+        (uids, modseqs): (Vec<Uid>, Vec<ModSeq>),
         highest_modseq: ModSeq,
     ) -> SelectedMailbox {
-        let (uids, modseqs) = messages.into_iter().unzip();
+        debug_assert_eq!(uids.len(), modseqs.len());
         SelectedMailbox {
             id,
             name,
@@ -259,11 +260,10 @@ mod tests {
             "INBOX".into(),
             false,
             UidValidity(1),
-            [
-                (Uid(3), ModSeq(1)),
-                (Uid(5), ModSeq(2)),
-                (Uid(9), ModSeq(3)),
-            ],
+            (
+                vec![Uid(3), Uid(5), Uid(9)],
+                vec![ModSeq(1), ModSeq(2), ModSeq(3)],
+            ),
             ModSeq(3),
         )
     }

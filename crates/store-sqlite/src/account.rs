@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tidemark_store::{
     Account, AppendOutcome, ChangeNotice, Changes, CopyOutcome, ExpungeOutcome, FlagUpdate,
-    IndexHits, MailboxId, MailboxInfo, MailboxSnapshot, MailboxStatus, MessageMeta, ModSeq,
-    NewMessage, SpecialUse, StoreError, StoreOutcome, StoreResult, TextField, Uid, UidSet,
+    IndexHits, MailboxId, MailboxInfo, MailboxSnapshot, MailboxStatus, MailboxView, MessageMeta,
+    ModSeq, NewMessage, SpecialUse, StoreError, StoreOutcome, StoreResult, TextField, Uid, UidSet,
     missing_is_none,
 };
 use tokio::sync::broadcast;
@@ -86,6 +86,8 @@ pub(crate) struct SqliteAccount {
     pub(crate) closed: AtomicBool,
     /// Whether the search index is kept (`SqliteConfig::search_index`).
     pub(crate) search_index: bool,
+    /// The sequence maps of recently selected mailboxes (`views.rs`).
+    pub(crate) views: Arc<crate::views::ViewCache>,
 }
 
 impl SqliteAccount {
@@ -188,7 +190,18 @@ impl Account for SqliteAccount {
 
     async fn delete_mailbox(&self, name: &str) -> StoreResult<()> {
         let name = name.to_string();
-        self.write(move |c, n| mailbox::delete(c, &name, n)).await
+        let id = self
+            .write(move |c, n| {
+                let id = read::lookup_mailbox(c, &crate::names::normalise(&name)?)
+                    .map(|m| m.id)
+                    .ok();
+                mailbox::delete(c, &name, n).map(|()| id)
+            })
+            .await?;
+        if let Some(id) = id {
+            self.views.forget(id);
+        }
+        Ok(())
     }
 
     async fn rename_mailbox(&self, from: &str, to: &str) -> StoreResult<()> {
@@ -213,6 +226,16 @@ impl Account for SqliteAccount {
 
     async fn snapshot(&self, mailbox: MailboxId) -> StoreResult<MailboxSnapshot> {
         self.read(move |c| read::snapshot(c, mailbox)).await
+    }
+
+    async fn select_view(
+        &self,
+        mailbox: MailboxId,
+        since: Option<ModSeq>,
+    ) -> StoreResult<MailboxView> {
+        let views = self.views.clone();
+        self.read(move |c| views.view(c, mailbox, since).map(|(v, _)| v))
+            .await
     }
 
     async fn fetch_meta(&self, mailbox: MailboxId, uids: &UidSet) -> StoreResult<Vec<MessageMeta>> {

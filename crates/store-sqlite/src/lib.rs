@@ -22,6 +22,7 @@ mod messages;
 mod names;
 mod read;
 mod schema;
+mod views;
 mod writer;
 
 pub use account::MAX_MESSAGE_SIZE;
@@ -136,6 +137,11 @@ fn remove_account_files(accounts_dir: &Path, id: i64) -> StoreResult<()> {
     let base = account_path(accounts_dir, id);
     db::remove_db_files(&indexer::index_path(&base))?;
     db::remove_db_files(&base)?;
+    match std::fs::remove_dir_all(views::views_dir(&base)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err("remove sequence-map cache", e)),
+    }
     sync_dir(accounts_dir)
 }
 
@@ -273,6 +279,7 @@ impl Inner {
             feed,
             closed: AtomicBool::new(false),
             search_index,
+            views: Arc::new(views::ViewCache::new(Some(views::views_dir(&path)))),
         });
         open.retain(|_, w| w.strong_count() > 0);
         open.insert(name.to_string(), Arc::downgrade(&acc));

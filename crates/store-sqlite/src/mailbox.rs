@@ -117,6 +117,10 @@ pub(crate) fn delete(
         .db()?
         .execute([id])
         .db()?;
+    conn.prepare_cached("DELETE FROM mailbox_uid_sums WHERE mailbox_id=?1")
+        .db()?
+        .execute([id])
+        .db()?;
     conn.prepare_cached("DELETE FROM mailboxes WHERE id=?1")
         .db()?
         .execute([id])

@@ -172,7 +172,32 @@ async fn schema_1_database_is_migrated() {
             |r| r.get(0),
         )
         .expect("version");
-    assert_eq!(version, 5, "schema version bumped to the current one");
+    assert_eq!(version, 6, "schema version bumped to the current one");
+    let unseen_index: i64 = Connection::open(&path)
+        .expect("inspect")
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type='index' AND name='messages_unseen'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("index");
+    assert_eq!(unseen_index, 1, "5 -> 6 created the unseen index");
+    let (wrong_sums, with_mail): (i64, i64) = Connection::open(&path)
+        .expect("inspect")
+        .query_row(
+            "SELECT (SELECT count(*) FROM mailboxes m WHERE
+                        coalesce((SELECT uid_sum FROM mailbox_uid_sums WHERE mailbox_id = m.id), 0)
+                        != (SELECT coalesce(sum(uid), 0) FROM messages WHERE mailbox_id = m.id)),
+                    (SELECT count(*) FROM mailbox_uid_sums WHERE uid_sum > 0)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("sums");
+    assert_eq!(
+        (wrong_sums, with_mail > 0),
+        (0, true),
+        "5 -> 6 filled the UID sums"
+    );
     // The search index was built for the old messages at open.
     let found = acc
         .search_index(
@@ -360,7 +385,7 @@ async fn schema_4_index_moves_to_its_own_database() {
         .expect("inspect");
     assert_eq!(
         (version, fts_left),
-        (5, 0),
+        (6, 0),
         "migrated, old FTS table dropped"
     );
     // The doc is queued for the new index (or already in it).

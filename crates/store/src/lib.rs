@@ -105,6 +105,30 @@ pub trait Account: Send + Sync + 'static {
     async fn status(&self, mailbox: MailboxId) -> StoreResult<MailboxStatus>;
     /// Counters plus the metadata of every message, in UID order (SELECT).
     async fn snapshot(&self, mailbox: MailboxId) -> StoreResult<MailboxSnapshot>;
+    /// The sequence map, keywords and first unseen message of a mailbox
+    /// (SELECT), plus the changes after `since` when given (QRESYNC), all
+    /// from one consistent state. Backends should answer this in time that
+    /// grows with the changes since they last answered it, not with the
+    /// mailbox; the default implementation reads every message.
+    async fn select_view(
+        &self,
+        mailbox: MailboxId,
+        since: Option<ModSeq>,
+    ) -> StoreResult<MailboxView> {
+        let snap = self.snapshot(mailbox).await?;
+        let changes = match since {
+            Some(since) => {
+                // Read after the snapshot: keep only what it can explain.
+                let mut c = self.changes_since(mailbox, since).await?;
+                let hms = snap.status.highest_modseq;
+                c.changed.retain(|m| m.modseq <= hms);
+                c.status = snap.status.clone();
+                Some(c)
+            }
+            None => None,
+        };
+        Ok(MailboxView::from_snapshot(snap, changes))
+    }
     /// Metadata of the messages whose UIDs are in `uids` and still exist, in
     /// UID order.
     async fn fetch_meta(&self, mailbox: MailboxId, uids: &UidSet) -> StoreResult<Vec<MessageMeta>>;

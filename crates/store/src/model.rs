@@ -333,6 +333,52 @@ pub struct MailboxSnapshot {
     pub messages: Vec<MessageMeta>,
 }
 
+/// What SELECT needs of a mailbox, read without touching every message
+/// where the backend can (a cached sequence map brought up to date with the
+/// changes since it was saved): [`Account::select_view`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxView {
+    pub status: MailboxStatus,
+    /// Every message's UID, ascending (the sequence-number map).
+    pub uids: Vec<Uid>,
+    /// Each message's MODSEQ, parallel to `uids`.
+    pub modseqs: Vec<ModSeq>,
+    /// Keywords defined in the mailbox (the FLAGS response): every keyword
+    /// a message has, and possibly keywords no message has any more.
+    pub keywords: Vec<String>,
+    /// The lowest UID without `\Seen` (`[UNSEEN n]` for IMAP4rev1).
+    pub first_unseen: Option<Uid>,
+    /// With a `since` MODSEQ (QRESYNC): what changed after it, read in the
+    /// same snapshot as the rest (`changes.status == status`).
+    pub changes: Option<Changes>,
+}
+
+impl MailboxView {
+    /// The view of a snapshot (every message read).
+    pub fn from_snapshot(snap: MailboxSnapshot, changes: Option<Changes>) -> MailboxView {
+        let mut keywords: Vec<String> = snap
+            .messages
+            .iter()
+            .flat_map(|m| m.flags.keywords().iter().cloned())
+            .collect();
+        keywords.sort();
+        keywords.dedup();
+        let first_unseen = snap
+            .messages
+            .iter()
+            .find(|m| !m.flags.contains(SystemFlag::Seen))
+            .map(|m| m.uid);
+        MailboxView {
+            uids: snap.messages.iter().map(|m| m.uid).collect(),
+            modseqs: snap.messages.iter().map(|m| m.modseq).collect(),
+            status: snap.status,
+            keywords,
+            first_unseen,
+            changes,
+        }
+    }
+}
+
 /// What changed in a mailbox since a MODSEQ.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Changes {

@@ -20,7 +20,7 @@ use tidemark_imap_proto::{
     Code, Data, FetchItem, Flag, FlagPerm, ListData, Mailbox, Response, SelectParams, StatusKind,
     StatusResponse,
 };
-use tidemark_store::{ModSeq, SystemFlag};
+use tidemark_store::ModSeq;
 
 const SYSTEM_FLAGS: [Flag; 5] = [
     Flag::Answered,
@@ -56,19 +56,17 @@ pub(crate) async fn run(
     }
     let name = names::decode(&mailbox, s.utf8())?;
     let info = account.mailbox(&name).await?;
-    let snap = account.snapshot(info.id).await?;
+    // Changes are asked for only when the client's UIDVALIDITY is current.
+    let qresync = params
+        .qresync
+        .filter(|q| q.uidvalidity == info.uid_validity.0);
+    let since = qresync.as_ref().map(|q| ModSeq(q.modseq));
+    let snap = account.select_view(info.id, since).await?;
     let st = &snap.status;
 
-    // Keywords in use are announced as flags too.
-    let mut keywords: Vec<String> = snap
-        .messages
-        .iter()
-        .flat_map(|m| m.flags.keywords().iter().cloned())
-        .collect();
-    keywords.sort();
-    keywords.dedup();
+    // Keywords defined in the mailbox are announced as flags too.
     let mut flags: Vec<Flag> = SYSTEM_FLAGS.to_vec();
-    flags.extend(keywords.into_iter().map(Flag::Keyword));
+    flags.extend(snap.keywords.iter().cloned().map(Flag::Keyword));
     s.send(Response::Data(Data::Flags(flags.clone())));
     s.send(Response::Data(Data::Exists(st.messages)));
     let rev2 = s.enabled.imap4rev2;
@@ -84,9 +82,8 @@ pub(crate) async fn run(
     } else {
         s.send(Response::Data(Data::Recent(0)));
         if let Some(pos) = snap
-            .messages
-            .iter()
-            .position(|m| !m.flags.contains(SystemFlag::Seen))
+            .first_unseen
+            .and_then(|u| snap.uids.binary_search(&u).ok())
         {
             s.send_status(StatusResponse::untagged(
                 StatusKind::Ok,
@@ -128,21 +125,20 @@ pub(crate) async fn run(
             "Highest",
         ));
     }
-    let view = SelectedMailbox::new(
+    let uid_validity = st.uid_validity;
+    let highest = st.highest_modseq;
+    let mut view = SelectedMailbox::new(
         info.id,
         info.name.clone(),
         read_only,
-        st.uid_validity,
-        snap.messages.iter().map(|m| (m.uid, m.modseq)),
-        st.highest_modseq,
+        uid_validity,
+        (snap.uids, snap.modseqs),
+        highest,
     );
-    if let Some(q) = params
-        .qresync
-        .filter(|q| q.uidvalidity == st.uid_validity.0)
+    if let (Some(q), Some(changes)) = (qresync, snap.changes)
+        && q.uidvalidity == uid_validity.0
     {
-        let since = ModSeq(q.modseq);
-        let changes = account.changes_since(info.id, since).await?;
-        // Removed since, known to the client, and not in this snapshot (a
+        // Removed since, known to the client, and not in the view (a
         // removal after it is announced by the usual sync).
         let mut vanished: Vec<u32> = changes
             .vanished
@@ -156,17 +152,17 @@ pub(crate) async fn run(
             .map(|u| u.0)
             .collect();
         s.send_vanished(&mut vanished, true);
-        for (i, m) in snap.messages.iter().enumerate() {
-            if m.modseq > since {
-                s.send(Response::Data(Data::Fetch {
-                    seq: i as u32 + 1,
-                    items: vec![
-                        FetchItem::Uid(m.uid.0),
-                        FetchItem::Flags(flags_to_wire(&m.flags)),
-                        FetchItem::ModSeq(m.modseq.0),
-                    ],
-                }));
-            }
+        for m in changes.changed.iter().filter(|m| m.modseq <= highest) {
+            let Some(seq) = view.seq(m.uid) else { continue };
+            view.note_reported(m.uid, m.modseq);
+            s.send(Response::Data(Data::Fetch {
+                seq,
+                items: vec![
+                    FetchItem::Uid(m.uid.0),
+                    FetchItem::Flags(flags_to_wire(&m.flags)),
+                    FetchItem::ModSeq(m.modseq.0),
+                ],
+            }));
         }
     }
     s.state = State::Selected(account, view);

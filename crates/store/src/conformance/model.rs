@@ -711,8 +711,33 @@ impl Model {
                 }
             }
             let snap = ok(acc.snapshot(info.id).await, what);
-            let st = &snap.status;
             let n = &info.name;
+            // The SELECT view agrees with the snapshot (no change between:
+            // the model runs one operation at a time). Keywords may be a
+            // superset: the FLAGS response may keep a keyword no message
+            // has any more.
+            let view = ok(acc.select_view(info.id, None).await, what);
+            let want = crate::MailboxView::from_snapshot(snap.clone(), None);
+            assert_eq!(
+                view.status, want.status,
+                "{what}: select view status of {n}"
+            );
+            assert_eq!(view.uids, want.uids, "{what}: select view UIDs of {n}");
+            assert_eq!(
+                view.modseqs, want.modseqs,
+                "{what}: select view MODSEQs of {n}"
+            );
+            assert_eq!(
+                view.first_unseen, want.first_unseen,
+                "{what}: select view first unseen of {n}"
+            );
+            for k in &want.keywords {
+                assert!(
+                    view.keywords.contains(k),
+                    "{what}: select view lacks keyword {k} of {n}"
+                );
+            }
+            let st = &snap.status;
             assert_eq!(
                 st.uid_validity, info.uid_validity,
                 "{what}: status UIDVALIDITY of {n}"
