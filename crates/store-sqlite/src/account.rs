@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use tidemark_store::{
     Account, AppendOutcome, ChangeNotice, Changes, CopyOutcome, ExpungeOutcome, FlagUpdate,
     IndexHits, MailboxId, MailboxInfo, MailboxSnapshot, MailboxStatus, MailboxView, MessageMeta,
-    ModSeq, NewMessage, SpecialUse, StoreError, StoreOutcome, StoreResult, TextField, Uid, UidSet,
-    missing_is_none,
+    MessageObjectIds, ModSeq, NewMessage, ObjectKind, SpecialUse, StoreError, StoreOutcome,
+    StoreResult, TextField, Uid, UidSet, missing_is_none,
 };
 use tokio::sync::broadcast;
 
@@ -157,7 +157,18 @@ fn prepare(messages: Vec<NewMessage>, index: bool) -> StoreResult<Vec<Prepared>>
             check_keywords(&msg.flags)?;
             let sha256: [u8; 32] = Sha256::digest(&msg.data).into();
             let doc = index.then(|| crate::index::IndexDoc::new(&msg.data, &msg.structure));
-            Ok(Prepared { msg, sha256, doc })
+            let thread = doc
+                .as_ref()
+                .and_then(|d| crate::threads::ThreadKeys::from_summary_bytes(d.summary_bytes()))
+                .unwrap_or_else(|| {
+                    crate::threads::ThreadKeys::of_message(&msg.data, &msg.structure)
+                });
+            Ok(Prepared {
+                msg,
+                sha256,
+                doc,
+                thread,
+            })
         })
         .collect()
 }
@@ -236,6 +247,30 @@ impl Account for SqliteAccount {
         let views = self.views.clone();
         self.read(move |c| views.view(c, mailbox, since).map(|(v, _)| v))
             .await
+    }
+
+    async fn object_ids(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+    ) -> StoreResult<Vec<Option<MessageObjectIds>>> {
+        let uids = uids.to_vec();
+        self.read(move |c| crate::threads::object_ids(c, mailbox, &uids))
+            .await
+    }
+
+    async fn find_object_id(
+        &self,
+        mailbox: MailboxId,
+        kind: ObjectKind,
+        id: &str,
+    ) -> StoreResult<Vec<Uid>> {
+        let id = id.to_string();
+        self.read(move |c| {
+            read::status(c, mailbox)?;
+            crate::threads::find(c, mailbox, kind, &id)
+        })
+        .await
     }
 
     async fn fetch_meta(&self, mailbox: MailboxId, uids: &UidSet) -> StoreResult<Vec<MessageMeta>> {

@@ -121,6 +121,11 @@ pub(crate) struct IndexDoc {
 }
 
 impl IndexDoc {
+    /// The stored search summary (`Summary::to_bytes`).
+    pub(crate) fn summary_bytes(&self) -> &[u8] {
+        &self.summary
+    }
+
     /// The doc of `data`; `structure` is the caller's serialised structure
     /// (parsed again when it is empty or unreadable).
     pub(crate) fn new(data: &[u8], structure: &[u8]) -> Self {

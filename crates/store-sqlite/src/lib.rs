@@ -22,6 +22,7 @@ mod messages;
 mod names;
 mod read;
 mod schema;
+mod threads;
 mod views;
 mod writer;
 
@@ -238,6 +239,7 @@ impl Inner {
         let path = account_path(&self.accounts_dir, id);
         let conn = open_conn(&path, self.config.durability, true)?;
         schema::init_account(&conn)?;
+        threads::backfill(&conn)?;
         // Without a working index database the account still opens: SEARCH
         // then reads messages, and the docs queued meanwhile are indexed at
         // a later open.

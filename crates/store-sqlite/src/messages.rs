@@ -14,6 +14,8 @@ pub(crate) struct Prepared {
     pub sha256: [u8; 32],
     /// What the search index keeps of the message (`None`: no index kept).
     pub doc: Option<crate::index::IndexDoc>,
+    /// The Message-IDs that place it in a thread.
+    pub thread: crate::threads::ThreadKeys,
 }
 
 struct MailboxRow {
@@ -107,6 +109,7 @@ fn put_blob(conn: &Connection, p: &Prepared) -> StoreResult<i64> {
     if let Some(doc) = &p.doc {
         crate::index::put_doc(conn, id, doc)?;
     }
+    crate::threads::assign(conn, id, &sha256[..], &p.thread)?;
     Ok(id)
 }
 

@@ -13,7 +13,7 @@ use tidemark_store::{SpecialUse, StoreResult};
 /// parsed MIME structure, stored once per distinct message bytes); 3 = blobs
 /// dropped by trigger instead of reference counts; 4 = the search index
 /// (`crate::index::INDEX_SCHEMA`).
-pub(crate) const ACCOUNT_SCHEMA_VERSION: i64 = 6;
+pub(crate) const ACCOUNT_SCHEMA_VERSION: i64 = 7;
 /// Schema version of `accounts.db`.
 pub(crate) const DIRECTORY_SCHEMA_VERSION: i64 = 1;
 
@@ -126,7 +126,7 @@ END;
 /// version `i + 1` to `i + 2`, running its statements then, for the steps in
 /// [`RECREATES_TRIGGERS`], [`MESSAGE_TRIGGERS`]. Each runs inside the
 /// opening transaction.
-const ACCOUNT_MIGRATIONS: [&str; 5] = [
+const ACCOUNT_MIGRATIONS: [&str; 6] = [
     // 1 -> 2: the parsed MIME structure of the message bytes. NULL (old
     // rows) reads as "none stored". ADD COLUMN does not rewrite the table,
     // so this is instant even for a large database.
@@ -143,6 +143,9 @@ const ACCOUNT_MIGRATIONS: [&str; 5] = [
     // 5 -> 6: what the sequence-map cache checks against and the first
     // unseen message without a scan (`views.rs`).
     crate::views::UID_SUMS_SCHEMA,
+    // 6 -> 7: EMAILID / THREADID (`threads.rs`); the threads of stored
+    // messages are assigned at open.
+    crate::threads::THREADS_SCHEMA,
 ];
 
 /// Migrations (by target version) after which [`MESSAGE_TRIGGERS`] are
@@ -213,12 +216,14 @@ pub(crate) fn init_account(conn: &Connection) -> StoreResult<()> {
             tx.execute_batch(MESSAGE_TRIGGERS).db()?;
             tx.execute_batch(crate::index::INDEX_SCHEMA).db()?;
             tx.execute_batch(crate::views::UID_SUMS_SCHEMA).db()?;
+            tx.execute_batch(crate::threads::THREADS_SCHEMA).db()?;
             let now = now_unix();
             // UIDVALIDITY values come from a per-account counter seeded from
             // the clock, so every mailbox incarnation gets a fresh one.
             let seed = (now as u64 & 0xffff_ffff).max(1) as i64;
             tx.execute(
-                "INSERT INTO meta(key, value) VALUES('schema_version', ?1), ('next_uidvalidity', ?2)",
+                "INSERT INTO meta(key, value) VALUES('schema_version', ?1), ('next_uidvalidity', ?2),
+                    ('threads_complete', 1)",
                 params![ACCOUNT_SCHEMA_VERSION, seed],
             )
             .db()?;

@@ -172,7 +172,7 @@ async fn schema_1_database_is_migrated() {
             |r| r.get(0),
         )
         .expect("version");
-    assert_eq!(version, 6, "schema version bumped to the current one");
+    assert_eq!(version, 7, "schema version bumped to the current one");
     let unseen_index: i64 = Connection::open(&path)
         .expect("inspect")
         .query_row(
@@ -197,6 +197,19 @@ async fn schema_1_database_is_migrated() {
         (wrong_sums, with_mail > 0),
         (0, true),
         "5 -> 6 filled the UID sums"
+    );
+    let (blobs, threaded): (i64, i64) = Connection::open(&path)
+        .expect("inspect")
+        .query_row(
+            "SELECT (SELECT count(*) FROM blobs), (SELECT count(*) FROM message_threads)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("threads");
+    assert!(blobs > 0, "the old account has mail");
+    assert_eq!(
+        threaded, blobs,
+        "6 -> 7: every stored message got a thread at open"
     );
     // The search index was built for the old messages at open.
     let found = acc
@@ -385,7 +398,7 @@ async fn schema_4_index_moves_to_its_own_database() {
         .expect("inspect");
     assert_eq!(
         (version, fts_left),
-        (6, 0),
+        (7, 0),
         "migrated, old FTS table dropped"
     );
     // The doc is queued for the new index (or already in it).

@@ -13,6 +13,7 @@ mod cases;
 mod index;
 mod mail;
 mod model;
+mod objects;
 mod parts;
 
 use crate::*;

@@ -229,6 +229,22 @@ pub trait Account: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// The RFC 8474 EMAILID and THREADID of each message, in order; `None`
+    /// for a message that does not exist.
+    async fn object_ids(
+        &self,
+        mailbox: MailboxId,
+        uids: &[Uid],
+    ) -> StoreResult<Vec<Option<MessageObjectIds>>>;
+    /// The messages of `mailbox` whose EMAILID or THREADID is `id`,
+    /// ascending (empty for an id this backend never gives out).
+    async fn find_object_id(
+        &self,
+        mailbox: MailboxId,
+        kind: ObjectKind,
+        id: &str,
+    ) -> StoreResult<Vec<Uid>>;
+
     /// Appends messages atomically (all or none; MULTIAPPEND).
     async fn append(
         &self,

@@ -333,6 +333,33 @@ pub struct MailboxSnapshot {
     pub messages: Vec<MessageMeta>,
 }
 
+/// The RFC 8474 MAILBOXID of a mailbox: stable across RENAME (the id and
+/// the UIDVALIDITY stay), new for every incarnation of a name (a new
+/// mailbox gets a new id and a new UIDVALIDITY), never reused within an
+/// account.
+pub fn mailbox_object_id(id: MailboxId, uid_validity: UidValidity) -> String {
+    format!("F{:08x}{:x}", uid_validity.0, id.0)
+}
+
+/// The RFC 8474 object ids of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageObjectIds {
+    /// EMAILID: names the immutable content, so COPY and MOVE keep it (and
+    /// identical content shares it).
+    pub email: String,
+    /// THREADID: shared by the messages linked by References /
+    /// In-Reply-To / Message-ID, assigned when the content first arrives
+    /// and never changed.
+    pub thread: String,
+}
+
+/// Which kind of message object id a search asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectKind {
+    Email,
+    Thread,
+}
+
 /// What SELECT needs of a mailbox, read without touching every message
 /// where the backend can (a cached sequence map brought up to date with the
 /// changes since it was saved): [`Account::select_view`].

@@ -50,6 +50,7 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
         "PREVIEW",
         "CONDSTORE",
         "QRESYNC",
+        "OBJECTID",
     ] {
         caps.push(c.into());
     }

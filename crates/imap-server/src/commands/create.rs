@@ -1,11 +1,12 @@
-//! CREATE (RFC 9051 6.3.4) with CREATE-SPECIAL-USE (RFC 6154 3): `USE (...)`.
+//! CREATE (RFC 9051 6.3.4) with CREATE-SPECIAL-USE (RFC 6154 3): `USE (...)`;
+//! the tagged OK carries the new mailbox's `[MAILBOXID (...)]` (RFC 8474).
 
 use crate::commands::need_account;
 use crate::error::CommandError;
 use crate::names;
 use crate::session::{CmdResult, Done, Session};
 use tidemark_imap_proto::{Code, Mailbox, MailboxAttr};
-use tidemark_store::SpecialUse;
+use tidemark_store::{SpecialUse, mailbox_object_id};
 
 pub(crate) async fn run(s: &mut Session, mailbox: Mailbox, uses: Vec<MailboxAttr>) -> CmdResult {
     let account = need_account(s)?;
@@ -29,6 +30,10 @@ pub(crate) async fn run(s: &mut Session, mailbox: Mailbox, uses: Vec<MailboxAttr
             }
         }
     }
-    account.create_mailbox(&name, &special).await?;
-    Ok(Done::ok("CREATE completed"))
+    let info = account.create_mailbox(&name, &special).await?;
+    // RFC 8474 4.1.
+    Ok(Done::with_code(
+        Code::MailboxId(mailbox_object_id(info.id, info.uid_validity)),
+        "CREATE completed",
+    ))
 }

@@ -203,6 +203,11 @@ pub(crate) async fn evaluate(
             None => break,
         }
     }
+    let mut objects = HashMap::new();
+    for (kind, id) in root.object_queries() {
+        let uids = account.find_object_id(view.id, kind, &id).await?;
+        objects.insert((kind, id), uids);
+    }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -216,6 +221,7 @@ pub(crate) async fn evaluate(
             Vec::new()
         },
         index,
+        objects,
     };
     let mut cands: Vec<(&MessageMeta, u32, Option<bool>)> = metas
         .iter()

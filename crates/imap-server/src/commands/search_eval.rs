@@ -24,7 +24,7 @@ use tidemark_imap_proto::{Code, Date, SearchKey};
 use tidemark_mime::MessageStructure;
 use tidemark_search::{Summary, fold};
 use tidemark_store::{
-    Account, IndexHits, MailboxId, MessageMeta, StoreError, SystemFlag, TextField, Uid,
+    Account, IndexHits, MailboxId, MessageMeta, ObjectKind, StoreError, SystemFlag, TextField, Uid,
 };
 
 /// A compiled search key.
@@ -46,6 +46,8 @@ pub(crate) enum Node {
     Header(Vec<u8>, String),
     Body(String),
     Text(String),
+    /// EMAILID / THREADID (RFC 8474): decided by the store's answer.
+    Object(ObjectKind, String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,15 +121,12 @@ pub(crate) fn compile(
         K::Header(name, s) => Node::Header(name.clone(), text(s)),
         K::Body(s) => Node::Body(text(s)),
         K::Text(s) => Node::Text(text(s)),
-        K::EmailId(_)
-        | K::ThreadId(_)
-        | K::SaveDateBefore(_)
-        | K::SaveDateOn(_)
-        | K::SaveDateSince(_)
-        | K::SaveDateSupported => {
+        K::EmailId(id) => Node::Object(ObjectKind::Email, id.clone()),
+        K::ThreadId(id) => Node::Object(ObjectKind::Thread, id.clone()),
+        K::SaveDateBefore(_) | K::SaveDateOn(_) | K::SaveDateSince(_) | K::SaveDateSupported => {
             return Err(CommandError::no(
                 Some(Code::Cannot),
-                "EMAILID, THREADID and SAVEDATE search keys are not supported",
+                "SAVEDATE search keys are not supported",
             ));
         }
         k => Node::Meta(k.clone()),
@@ -161,6 +160,8 @@ pub(crate) struct Ctx {
     /// The index's answers by (field, needle); a missing entry means the
     /// store has no index.
     pub(crate) index: HashMap<TextField, HashMap<String, IndexHits>>,
+    /// The messages with each EMAILID / THREADID asked for, ascending.
+    pub(crate) objects: HashMap<(ObjectKind, String), Vec<Uid>>,
 }
 
 /// What is known of one message in the current round.
@@ -196,6 +197,30 @@ impl Node {
         })
     }
 
+    /// The EMAILID / THREADID values asked for.
+    pub(crate) fn object_queries(&self) -> Vec<(ObjectKind, String)> {
+        let mut out = Vec::new();
+        self.visit(&mut |n| {
+            if let Node::Object(k, id) = n {
+                out.push((*k, id.clone()));
+            }
+        });
+        out
+    }
+
+    fn visit(&self, f: &mut dyn FnMut(&Node)) {
+        f(self);
+        match self {
+            Node::And(v) => v.iter().for_each(|n| n.visit(f)),
+            Node::Or(a, b) => {
+                a.visit(f);
+                b.visit(f);
+            }
+            Node::Not(n) => n.visit(f),
+            _ => {}
+        }
+    }
+
     pub(crate) fn uses_saved(&self) -> bool {
         self.any(&|n| matches!(n, Node::Saved))
     }
@@ -203,20 +228,7 @@ impl Node {
     /// The (field, needle) pairs the index is asked about.
     pub(crate) fn index_queries(&self) -> Vec<(TextField, String)> {
         let mut out = Vec::new();
-        self.collect_queries(&mut out);
-        out.sort_by(|a, b| (a.0 as u8, &a.1).cmp(&(b.0 as u8, &b.1)));
-        out.dedup();
-        out
-    }
-
-    fn collect_queries(&self, out: &mut Vec<(TextField, String)>) {
-        match self {
-            Node::And(v) => v.iter().for_each(|n| n.collect_queries(out)),
-            Node::Or(a, b) => {
-                a.collect_queries(out);
-                b.collect_queries(out);
-            }
-            Node::Not(n) => n.collect_queries(out),
+        self.visit(&mut |n| match n {
             Node::Body(s) => out.push((TextField::Body, s.clone())),
             Node::Text(s) => {
                 out.push((TextField::Header, s.clone()));
@@ -227,7 +239,10 @@ impl Node {
             Node::Header(_, s) if !s.is_empty() => out.push((TextField::Header, s.clone())),
             Node::Field(_, _, Some(run)) => out.push((TextField::Header, run.clone())),
             _ => {}
-        }
+        });
+        out.sort_by(|a, b| (a.0 as u8, &a.1).cmp(&(b.0 as u8, &b.1)));
+        out.dedup();
+        out
     }
 
     /// The value of this key for message `m` (sequence number `seq`), or
@@ -256,6 +271,11 @@ impl Node {
             Node::Not(n) => n.eval(m, seq, ctx, k).map(|v| !v),
             Node::Meta(key) => Some(eval_meta(key, m, seq, ctx)),
             Node::Saved => Some(ctx.saved.binary_search(&m.uid).is_ok()),
+            Node::Object(kind, id) => Some(
+                ctx.objects
+                    .get(&(*kind, id.clone()))
+                    .is_some_and(|uids| uids.binary_search(&m.uid).is_ok()),
+            ),
             Node::Field(f, needle, run) => {
                 // A run of letters and digits absent from the whole header
                 // text is absent from every field value made from it.

@@ -20,7 +20,7 @@ use tidemark_imap_proto::{
     Code, Data, FetchItem, Flag, FlagPerm, ListData, Mailbox, Response, SelectParams, StatusKind,
     StatusResponse,
 };
-use tidemark_store::ModSeq;
+use tidemark_store::{ModSeq, mailbox_object_id};
 
 const SYSTEM_FLAGS: [Flag; 5] = [
     Flag::Answered,
@@ -125,6 +125,12 @@ pub(crate) async fn run(
             "Highest",
         ));
     }
+    // RFC 8474 4.2.
+    s.send_status(StatusResponse::untagged(
+        StatusKind::Ok,
+        Some(Code::MailboxId(mailbox_object_id(info.id, st.uid_validity))),
+        "Ok",
+    ));
     let uid_validity = st.uid_validity;
     let highest = st.highest_modseq;
     let mut view = SelectedMailbox::new(

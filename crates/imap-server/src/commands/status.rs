@@ -7,7 +7,7 @@ use crate::names;
 use crate::session::{CmdResult, Done, Session};
 use std::sync::Arc;
 use tidemark_imap_proto::{Data, Mailbox, Response, StatusItem, StatusValue};
-use tidemark_store::{Account, MailboxInfo, StoreError};
+use tidemark_store::{Account, MailboxInfo, StoreError, mailbox_object_id};
 
 pub(crate) async fn run(s: &mut Session, mailbox: Mailbox, items: Vec<StatusItem>) -> CmdResult {
     let account = need_account(s)?;
@@ -40,7 +40,9 @@ pub(crate) async fn send_status(
             StatusItem::Size => StatusValue::Size(st.size),
             StatusItem::Recent => StatusValue::Recent(0),
             StatusItem::HighestModSeq => StatusValue::HighestModSeq(st.highest_modseq.0),
-            StatusItem::MailboxId => StatusValue::MailboxId(format!("M{}", st.id.0)),
+            StatusItem::MailboxId => {
+                StatusValue::MailboxId(mailbox_object_id(st.id, st.uid_validity))
+            }
             StatusItem::AppendLimit => StatusValue::AppendLimit(Some(s.ctx.config.max_literal)),
         })
         .collect();

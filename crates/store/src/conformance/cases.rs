@@ -2,6 +2,7 @@
 
 use super::index::*;
 use super::mail::*;
+use super::objects::*;
 use super::parts::*;
 use super::{Case, CaseFuture, account, expect_err, flags, mailbox, message, names, ok};
 use crate::*;
@@ -49,6 +50,7 @@ cases!(
     read_range_edges,
     batch_reads_match_single,
     index_answers_are_exact,
+    object_ids,
 );
 
 async fn accounts<S: Store>(store: &S) {

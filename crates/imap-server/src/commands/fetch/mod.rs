@@ -3,7 +3,7 @@
 //! RFC822.HEADER, RFC822.TEXT, BODY[section]<partial> (HEADER,
 //! HEADER.FIELDS (.NOT), TEXT, MIME, part numbers, parts of embedded
 //! messages), BINARY[part]<partial> and BINARY.SIZE (RFC 3516), PREVIEW
-//! (RFC 8970). Structure items come from the structure parsed at APPEND;
+//! (RFC 8970), EMAILID and THREADID (RFC 8474). Structure items come from the structure parsed at APPEND;
 //! sections read only their byte range. A non-PEEK body fetch sets \Seen
 //! and reports the new FLAGS (with MODSEQ once CONDSTORE is on).
 //!
@@ -30,7 +30,8 @@ use tidemark_imap_proto::{
 };
 use tidemark_mime::MessageStructure;
 use tidemark_store::{
-    Account, FlagOp, FlagUpdate, Flags, MailboxId, MessageMeta, ModSeq, SystemFlag, Uid, UidSet,
+    Account, FlagOp, FlagUpdate, Flags, MailboxId, MessageMeta, ModSeq, StoreError, SystemFlag,
+    Uid, UidSet,
 };
 
 pub(crate) async fn run(
@@ -112,9 +113,18 @@ pub(crate) async fn run(
     }
 
     let structured = attrs.iter().any(message::needs_structure);
+    let wants_ids = attrs
+        .iter()
+        .any(|a| matches!(a, FetchAttribute::EmailId | FetchAttribute::ThreadId));
     for chunk in metas.chunks(BATCH) {
         let mut prefetched = if structured {
             prefetch(&account, mailbox, chunk, &attrs).await?
+        } else {
+            Vec::new()
+        };
+        let object_ids = if wants_ids {
+            let uids: Vec<Uid> = chunk.iter().map(|m| m.uid).collect();
+            account.object_ids(mailbox, &uids).await?
         } else {
             Vec::new()
         };
@@ -132,7 +142,20 @@ pub(crate) async fn run(
                 if matches!(a, FetchAttribute::Flags) {
                     has_flags = true;
                 }
-                match item(&mut msg, a).await {
+                let got = match a {
+                    // RFC 8474 5.1, 5.2.
+                    FetchAttribute::EmailId | FetchAttribute::ThreadId => {
+                        match object_ids.get(i).and_then(Option::as_ref) {
+                            Some(ids) if matches!(a, FetchAttribute::EmailId) => {
+                                Ok(FetchItem::EmailId(ids.email.clone()))
+                            }
+                            Some(ids) => Ok(FetchItem::ThreadId(Some(ids.thread.clone()))),
+                            None => Err(CommandError::from(StoreError::Expunged)),
+                        }
+                    }
+                    _ => item(&mut msg, a).await,
+                };
+                match got {
                     Ok(item) => items.push(item),
                     // Expunged meanwhile: RFC 9051 allows omitting the message.
                     Err(e) if e.code == Some(Code::ExpungeIssued) => {
@@ -267,10 +290,16 @@ async fn item(msg: &mut Message<'_>, a: &FetchAttribute) -> Result<FetchItem, Co
             size: msg.binary(part).await?.len() as u64,
         },
         FetchAttribute::Preview { .. } => FetchItem::Preview(msg.preview().await?),
-        FetchAttribute::EmailId | FetchAttribute::ThreadId | FetchAttribute::SaveDate => {
+        // Answered by the caller from one batch read.
+        FetchAttribute::EmailId | FetchAttribute::ThreadId => {
+            return Err(CommandError::from(StoreError::Internal(
+                "object ids are read in batches".into(),
+            )));
+        }
+        FetchAttribute::SaveDate => {
             return Err(CommandError::no(
                 Some(Code::Cannot),
-                "EMAILID, THREADID and SAVEDATE are not supported yet",
+                "SAVEDATE is not supported yet",
             ));
         }
     })
