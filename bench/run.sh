@@ -24,7 +24,8 @@
 #                           sync = QRESYNC reconnect after 10 changes on a 10,000- and a
 #                           SYNC_BIG-message mailbox, APPEND -> EXISTS latency on an idling
 #                           connection, memory of N connections in IDLE (N in TM_IDLE_CONNS /
-#                           DC_IDLE_CONNS)
+#                           DC_IDLE_CONNS); then QRESYNC reconnects again on a tidemark
+#                           whose accounts close with their last session (tidemark-cold)
 #   SEARCH_REPS [3]         timed repetitions in the search suite (+1 warm-up)
 #   SYNC_BIG [100000]       messages in the sync suite's big mailbox
 #   TM_IDLE_CONNS ["1000 10000"], DC_IDLE_CONNS ["1000"]  IDLE connection counts
@@ -420,6 +421,18 @@ for s in $SERVERS; do
             bench tidemark-noindex "$TM_ADDR" append --mailbox SAppend1 --clients 1 --count "$APPEND_COUNT"
             bench tidemark-noindex "$TM_ADDR" append --mailbox "SAppend$CLIENTS" --clients "$CLIENTS" --count "$APPEND_COUNT"
             bench tidemark-noindex "$TM_ADDR" populate --mailbox Search --count "$COUNT" --size-mix --seed 11
+            stop_pid "$TM_PID"
+            ;;
+        esac
+        case " $SUITES " in *" sync "*)
+            # QRESYNC reconnect to a closed account: no lingering, so every
+            # reconnect opens the account and reads the sequence-map file.
+            start_tidemark $'[store]\naccount_linger = 0'
+            log "tidemark-cold: QRESYNC reconnect with accounts closed between sessions"
+            bench tidemark-cold "$TM_ADDR" populate --mailbox Sync10k --count 10000 --size-mix --seed 21
+            bench tidemark-cold "$TM_ADDR" qresync --mailbox Sync10k
+            bench tidemark-cold "$TM_ADDR" populate --mailbox SyncBig --count "$SYNC_BIG" --size-mix --seed 22
+            bench tidemark-cold "$TM_ADDR" qresync --mailbox SyncBig
             stop_pid "$TM_PID"
             ;;
         esac

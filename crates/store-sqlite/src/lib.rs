@@ -54,7 +54,16 @@ pub struct SqliteConfig {
     /// what is missing at account open. Off: `search_index` answers "no
     /// index" and summaries are computed by the caller.
     pub search_index: bool,
+    /// How long an account stays open after its last handle is dropped (a
+    /// reconnect then finds its caches, reader connections and threads
+    /// warm). Zero: accounts close with their last handle. At most
+    /// [`MAX_LINGERING`] accounts linger; expired ones are closed at the
+    /// next account open.
+    pub linger: std::time::Duration,
 }
+
+/// Most accounts kept open by [`SqliteConfig::linger`].
+pub const MAX_LINGERING: usize = 512;
 
 impl Default for SqliteConfig {
     fn default() -> SqliteConfig {
@@ -64,6 +73,7 @@ impl Default for SqliteConfig {
             max_batch: 256,
             feed_capacity: 1024,
             search_index: true,
+            linger: std::time::Duration::from_secs(120),
         }
     }
 }
@@ -81,6 +91,9 @@ struct Inner {
     directory: Mutex<Connection>,
     /// Open account handles, shared while anyone holds them.
     open: Mutex<HashMap<String, Weak<SqliteAccount>>>,
+    /// Recently opened accounts, kept open for `config.linger`, oldest
+    /// first.
+    lingering: Mutex<std::collections::VecDeque<(std::time::Instant, Arc<SqliteAccount>)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -112,6 +125,7 @@ impl SqliteStore {
                 config,
                 directory: Mutex::new(conn),
                 open: Mutex::new(HashMap::new()),
+                lingering: Mutex::new(std::collections::VecDeque::new()),
             }),
         })
     }
@@ -227,10 +241,49 @@ impl Inner {
             acc.closed.store(true, Ordering::Release);
         }
         drop(open);
+        let dropped: std::collections::VecDeque<_> = {
+            let mut l = lock(&self.lingering);
+            let (gone, keep) = std::mem::take(&mut *l)
+                .into_iter()
+                .partition(|(_, a)| a.name == name);
+            *l = keep;
+            gone
+        };
+        drop(dropped);
         remove_account_files(&self.accounts_dir, id)
     }
 
     fn open_account(&self, name: &str) -> StoreResult<Arc<SqliteAccount>> {
+        let acc = self.open_account_inner(name)?;
+        self.linger(&acc);
+        Ok(acc)
+    }
+
+    /// Keeps `acc` open for `config.linger`, and closes the accounts whose
+    /// time is up (outside the lock: closing joins their threads).
+    fn linger(&self, acc: &Arc<SqliteAccount>) {
+        let linger = self.config.linger;
+        if linger.is_zero() {
+            return;
+        }
+        let now = std::time::Instant::now();
+        let expired: Vec<_> = {
+            let mut l = lock(&self.lingering);
+            l.retain(|(_, a)| !Arc::ptr_eq(a, acc));
+            let mut expired = Vec::new();
+            while l
+                .front()
+                .is_some_and(|(t, _)| now.duration_since(*t) >= linger || l.len() >= MAX_LINGERING)
+            {
+                expired.extend(l.pop_front());
+            }
+            l.push_back((now, acc.clone()));
+            expired
+        };
+        drop(expired);
+    }
+
+    fn open_account_inner(&self, name: &str) -> StoreResult<Arc<SqliteAccount>> {
         let mut open = lock(&self.open);
         if let Some(acc) = open.get(name).and_then(Weak::upgrade) {
             return Ok(acc);
@@ -261,6 +314,9 @@ impl Inner {
             None
         };
         let search_index = indexer.is_some();
+        if !search_index {
+            index::docs_incomplete(&conn)?;
+        }
         let (feed, _) = broadcast::channel(self.config.feed_capacity.max(1));
         let writer = writer::Writer::start(
             conn,

@@ -280,22 +280,23 @@ fn apply_changes(conn: &Connection, mailbox: MailboxId, c: &mut Cached) -> Store
     let changes = read::changes_since(conn, mailbox, ModSeq(c.modseq))?;
     c.unsaved_changes += changes.changed.len() + changes.vanished.len();
     if !changes.vanished.is_empty() {
-        let gone: std::collections::HashSet<Uid> = changes.vanished.iter().copied().collect();
-        let mut i = 0;
-        let (uids, modseqs) = (&mut c.uids, &mut c.modseqs);
-        let mut keep = Vec::with_capacity(uids.len());
-        for u in uids.iter() {
-            keep.push(!gone.contains(u));
+        // Both ascending: one merge pass, compacting in place.
+        let gone = &changes.vanished;
+        let (mut w, mut g) = (0, 0);
+        for r in 0..c.uids.len() {
+            let u = c.uids[r];
+            while g < gone.len() && gone[g] < u {
+                g += 1;
+            }
+            if g < gone.len() && gone[g] == u {
+                continue;
+            }
+            c.uids[w] = u;
+            c.modseqs[w] = c.modseqs[r];
+            w += 1;
         }
-        modseqs.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
-        let mut j = 0;
-        uids.retain(|_| {
-            j += 1;
-            keep[j - 1]
-        });
+        c.uids.truncate(w);
+        c.modseqs.truncate(w);
     }
     for m in &changes.changed {
         for k in m.flags.keywords() {
@@ -544,7 +545,12 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(seed);
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("accounts").join("1.db");
-        let store = SqliteStore::open(dir.path()).expect("open");
+        // Accounts close with their last handle, so a reopen reads the file.
+        let config = crate::SqliteConfig {
+            linger: std::time::Duration::ZERO,
+            ..Default::default()
+        };
+        let store = SqliteStore::open_with(dir.path(), config).expect("open");
         tidemark_store::Store::create_account(&store, "a", "x")
             .await
             .expect("create");

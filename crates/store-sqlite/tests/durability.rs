@@ -191,3 +191,36 @@ async fn open_rejects_nothing_odd_in_account_names() {
         .count();
     assert!(n >= 4, "one database per account under accounts/");
 }
+
+/// An account stays open for `linger` after its last handle is dropped (a
+/// reconnect finds it warm), is closed at once with a zero linger, and a
+/// deleted account does not linger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_linger_after_the_last_handle() {
+    use tidemark_store_sqlite::SqliteConfig;
+    let same = |a: &Arc<dyn Account>, b: &Arc<dyn Account>| {
+        std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+    };
+    for (linger, expect_same) in [
+        (std::time::Duration::from_secs(60), true),
+        (std::time::Duration::ZERO, false),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = SqliteConfig {
+            linger,
+            ..Default::default()
+        };
+        let store = SqliteStore::open_with(dir.path(), config).expect("open");
+        store.create_account("a", "x").await.expect("create");
+        let first = store.open_account("a").await.expect("open");
+        let weak = Arc::downgrade(&first);
+        let again = store.open_account("a").await.expect("open");
+        assert!(same(&first, &again), "shared while held");
+        drop((first, again));
+        assert_eq!(weak.strong_count() > 0, expect_same, "linger {linger:?}");
+        if expect_same {
+            store.delete_account("a").await.expect("delete");
+            assert_eq!(weak.strong_count(), 0, "a deleted account is closed");
+        }
+    }
+}

@@ -137,12 +137,18 @@ async fn index_off_then_on() {
         structure: Bytes::new(),
     };
     {
+        // Opened with the index first: the docs are then known complete,
+        // and the open without it must undo that.
+        let store = SqliteStore::open(dir.path()).expect("open");
+        store.create_account("a", "x").await.expect("create");
+        store.open_account("a").await.expect("open with the index");
+    }
+    {
         let off = SqliteConfig {
             search_index: false,
             ..Default::default()
         };
         let store = SqliteStore::open_with(dir.path(), off).expect("open");
-        store.create_account("a", "x").await.expect("create");
         let acc = store.open_account("a").await.expect("open");
         let inbox = acc.mailbox("INBOX").await.expect("inbox");
         acc.append(inbox.id, vec![msg("needle in a haystack"), msg("hay")])

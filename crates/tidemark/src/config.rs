@@ -41,6 +41,9 @@ pub struct Config {
     pub limits: Limits,
     /// `[search] index`: keep the text index (default on).
     pub search_index: bool,
+    /// `[store] account_linger`: how long an account stays open after its
+    /// last session ends (default 120 s).
+    pub account_linger: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -92,6 +95,13 @@ struct FileConfig {
     auth: Option<AuthSection>,
     limits: Option<LimitsSection>,
     search: Option<SearchSection>,
+    store: Option<StoreSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreSection {
+    account_linger: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -334,6 +344,7 @@ pub fn resolve(args: &ServeArgs) -> Result<Config> {
             auth_failure_delay: Duration::from_millis(delay),
         },
         search_index: fc.search.and_then(|s| s.index).unwrap_or(true),
+        account_linger: Duration::from_secs(fc.store.and_then(|s| s.account_linger).unwrap_or(120)),
     })
 }
 
@@ -405,6 +416,7 @@ mod tests {
         assert!(
             l.max_literal.is_some() && l.max_line.is_some() && l.auth_failure_delay_ms.is_some()
         );
+        assert!(fc.store.and_then(|s| s.account_linger).is_some());
     }
 
     #[test]

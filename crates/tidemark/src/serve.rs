@@ -87,10 +87,11 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let created_data_dir = crate::store::create_data_dir(&data_dir)?;
 
     let dd = data_dir.clone();
-    let index = cfg.search_index;
-    let store = tokio::task::spawn_blocking(move || crate::store::open_store_with(&dd, index))
-        .await
-        .map_err(|e| Fail::runtime(format!("opening the store failed: {e}")))??;
+    let (index, linger) = (cfg.search_index, cfg.account_linger);
+    let store =
+        tokio::task::spawn_blocking(move || crate::store::open_store_with(&dd, index, linger))
+            .await
+            .map_err(|e| Fail::runtime(format!("opening the store failed: {e}")))??;
 
     let (acceptor, tls_info) =
         tls::load_or_create(&cfg, &data_dir).map_err(|e| Fail::config(e.0))?;

@@ -12,14 +12,20 @@ pub fn store_dir(data_dir: &Path) -> std::path::PathBuf {
 
 /// Opens (creating it if needed) the store under `data_dir/store`.
 pub fn open_store(data_dir: &Path) -> Result<Arc<dyn Store>> {
-    open_store_with(data_dir, true)
+    open_store_with(data_dir, true, std::time::Duration::ZERO)
 }
 
-/// [`open_store`], choosing whether message text is indexed for SEARCH.
-pub fn open_store_with(data_dir: &Path, search_index: bool) -> Result<Arc<dyn Store>> {
+/// [`open_store`], choosing whether message text is indexed for SEARCH
+/// and how long accounts stay open after their last session.
+pub fn open_store_with(
+    data_dir: &Path,
+    search_index: bool,
+    linger: std::time::Duration,
+) -> Result<Arc<dyn Store>> {
     let dir = store_dir(data_dir);
     let config = tidemark_store_sqlite::SqliteConfig {
         search_index,
+        linger,
         ..Default::default()
     };
     let store = tidemark_store_sqlite::SqliteStore::open_with(&dir, config)
