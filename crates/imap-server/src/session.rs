@@ -156,6 +156,8 @@ pub struct Session {
     pub(crate) outcome: Outcome,
     /// Change feed of the authenticated account.
     pub(crate) watch: Option<tokio::sync::broadcast::Receiver<ChangeNotice>>,
+    /// NOTIFY settings (RFC 5465); `None`: NOTIFY NONE.
+    pub(crate) notify: Option<crate::commands::notify::NotifyState>,
     greeted: bool,
 }
 
@@ -200,6 +202,7 @@ impl Session {
             out: Vec::with_capacity(1024),
             outcome: Outcome::Continue,
             watch: None,
+            notify: None,
             greeted: false,
         }
     }
@@ -236,10 +239,16 @@ impl Session {
         self.outcome = Outcome::Continue;
     }
 
-    /// The session is in IDLE: the network layer should also wait on
-    /// [`Session::idle_receiver`] and call [`Session::handle_idle_notice`].
+    /// The session is in IDLE (the client sends at most DONE meanwhile).
     pub fn is_idling(&self) -> bool {
         matches!(self.pending, Pending::Idle { .. })
+    }
+
+    /// The network layer should also wait on [`Session::idle_receiver`]
+    /// and call [`Session::handle_notice`]: in IDLE, and whenever NOTIFY
+    /// is on.
+    pub fn wants_notices(&self) -> bool {
+        self.is_idling() || (self.notify.is_some() && self.watch.is_some())
     }
 
     /// Whether the client has authenticated (for timeouts).
@@ -252,11 +261,49 @@ impl Session {
         self.watch.as_mut()
     }
 
-    /// Something changed in the account while idling: send the updates.
-    pub async fn handle_idle_notice(&mut self) -> Vec<u8> {
+    /// Something changed in the account while the session waits (IDLE, or
+    /// between commands with NOTIFY on): send the updates. `first` is what
+    /// the change feed gave; the notices queued behind it are taken too.
+    pub async fn handle_notice(
+        &mut self,
+        first: Result<ChangeNotice, tokio::sync::broadcast::error::RecvError>,
+    ) -> Vec<u8> {
+        use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+        let mut changed = std::collections::BTreeSet::new();
+        let (mut list, mut all) = (false, false);
+        let mut record = |n: ChangeNotice| match n {
+            ChangeNotice::Mailbox { mailbox, .. } => {
+                changed.insert(mailbox);
+            }
+            ChangeNotice::MailboxList => list = true,
+        };
+        match first {
+            Ok(n) => record(n),
+            Err(RecvError::Lagged(_)) => all = true,
+            Err(RecvError::Closed) => {}
+        }
+        if let Some(rx) = self.watch.as_mut() {
+            // Bounded by the feed's capacity.
+            loop {
+                match rx.try_recv() {
+                    Ok(n) => record(n),
+                    Err(TryRecvError::Lagged(_)) => all = true,
+                    Err(_) => break,
+                }
+            }
+        }
         if self.is_idling() {
-            self.drain_watch();
             self.sync_selected(true).await;
+        } else if let Some((delayed, flags)) =
+            self.notify.as_ref().and_then(|n| n.selected_events())
+        {
+            let before = self.selected().map(|v| v.exists());
+            self.sync_selected_with(!delayed, flags).await;
+            crate::commands::notify::fetch_new(self, before).await;
+        }
+        if self.notify.is_some() {
+            crate::commands::notify::report_others(self, (!all).then_some(&changed), list || all)
+                .await;
         }
         std::mem::take(&mut self.out)
     }
@@ -359,7 +406,24 @@ impl Session {
         }
         tracing::debug!(command = cmd.body.name(), "command");
         let tag = cmd.tag.clone();
+        let changes_others = matches!(
+            cmd.body.name(),
+            "APPEND"
+                | "COPY"
+                | "UID COPY"
+                | "MOVE"
+                | "UID MOVE"
+                | "CREATE"
+                | "DELETE"
+                | "RENAME"
+                | "SUBSCRIBE"
+                | "UNSUBSCRIBE"
+        );
         let result = commands::dispatch(self, cmd).await;
+        if changes_others && self.notify.is_some() {
+            // RFC 5465 5: the client is not told of its own changes.
+            crate::commands::notify::absorb_own(self).await;
+        }
         if matches!(self.pending, Pending::Idle { .. }) {
             // Changes that happened before IDLE began are announced at once.
             self.sync_selected(true).await;
@@ -383,6 +447,13 @@ impl Session {
     /// Pulls changes made elsewhere into the selected mailbox view and
     /// announces them.
     pub(crate) async fn sync_selected(&mut self, expunges_allowed: bool) {
+        self.sync_selected_with(expunges_allowed, true).await;
+    }
+
+    /// [`Session::sync_selected`]; without `flag_changes`, FETCH responses
+    /// for flags changed elsewhere are left out (NOTIFY without
+    /// FlagChange).
+    pub(crate) async fn sync_selected_with(&mut self, expunges_allowed: bool, flag_changes: bool) {
         let State::Selected(account, view) = &mut self.state else {
             return;
         };
@@ -406,7 +477,10 @@ impl Session {
                 return;
             }
         };
-        let events = view.apply(&changes, expunges_allowed);
+        let mut events = view.apply(&changes, expunges_allowed);
+        if !flag_changes {
+            events.retain(|e| !matches!(e, ViewEvent::Flags { .. }));
+        }
         self.send_view_events(events);
     }
 

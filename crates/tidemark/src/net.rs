@@ -79,7 +79,8 @@ async fn handshake(
 enum Wake {
     /// Bytes read; `true` when into the small IDLE buffer.
     Read(std::io::Result<usize>, bool),
-    Notice,
+    /// The change feed spoke (IDLE, or NOTIFY between commands).
+    Notice(Result<tidemark_store::ChangeNotice, tokio::sync::broadcast::error::RecvError>),
     Timeout,
     Shutdown,
 }
@@ -118,14 +119,16 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
         } else {
             PRE_AUTH_TIMEOUT
         };
-        let wake = if session.is_idling()
+        let idling = session.is_idling();
+        let wake = if session.wants_notices()
             && let Some(rx) = session.idle_receiver()
         {
+            let read_buf: &mut [u8] = if idling { &mut small } else { &mut buf };
             tokio::select! {
-                r = stream.read(&mut small) => Wake::Read(r, true),
+                r = stream.read(read_buf) => Wake::Read(r, idling),
                 n = rx.recv() => match n {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => Wake::Timeout,
-                    _ => Wake::Notice,
+                    n => Wake::Notice(n),
                 },
                 _ = tokio::time::sleep(limit) => Wake::Timeout,
                 _ = shutdown.changed() => Wake::Shutdown,
@@ -151,8 +154,8 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
             Wake::Read(Err(e), _) => return Err(e),
-            Wake::Notice => {
-                let out = session.handle_idle_notice().await;
+            Wake::Notice(n) => {
+                let out = session.handle_notice(n).await;
                 if !out.is_empty() {
                     stream.write_all(&out).await?;
                     stream.flush().await?;

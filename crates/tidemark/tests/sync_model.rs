@@ -16,7 +16,11 @@
 //! exactly the messages changed since.
 //!
 //! Device 0 enables only CONDSTORE (it gets EXPUNGE); devices 1 and 2
-//! enable QRESYNC (VANISHED). Rounds: `TIDEMARK_SYNC_ROUNDS` (default
+//! enable QRESYNC (VANISHED). A fourth connection selects another mailbox
+//! and watches INBOX with `NOTIFY SET (PERSONAL (MessageNew MessageExpunge
+//! FlagChange))` (RFC 5465), sending no commands at all: the unsolicited
+//! STATUS it is sent must converge to the model's message and unseen
+//! counts after every NOOP round. Rounds: `TIDEMARK_SYNC_ROUNDS` (default
 //! 1,000); seed: `TIDEMARK_SYNC_SEED` (default: from the clock), printed.
 
 mod common;
@@ -581,6 +585,7 @@ fn devices_converge_to_the_model() {
         d.select();
         d.sync_and_check(&model, 0);
     }
+    let mut watcher = Watcher::start(&server);
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for round in 1..=rounds {
         let i = rng.random_range(0..devices.len());
@@ -588,6 +593,7 @@ fn devices_converge_to_the_model() {
             0..=11 => write_op(&mut rng, &mut devices[i], &mut model, &mut obs, round),
             12..=14 => {
                 devices[i].sync_and_check(&model, round);
+                watcher.check(&model, round);
                 "noop"
             }
             15..=16 => {
@@ -641,6 +647,11 @@ fn devices_converge_to_the_model() {
     for d in &mut devices {
         d.sync_and_check(&model, rounds);
     }
+    watcher.check(&model, rounds);
+    eprintln!(
+        "sync model: the NOTIFY watcher read {} STATUS responses",
+        watcher.statuses
+    );
     eprintln!(
         "sync model: {rounds} rounds, {:?}; {} messages, {} expunged, HIGHESTMODSEQ {}",
         counts,
@@ -671,4 +682,84 @@ fn append(d: &mut Device, model: &mut Model, obs: &mut Client, round: usize, fla
         modseq: 0,
     });
     settle(obs, model, &BTreeSet::from([uid]), &[], round, "append");
+}
+
+/// A connection that watches INBOX with NOTIFY from another selected
+/// mailbox, never sending a command after NOTIFY SET.
+struct Watcher {
+    conn: Client,
+    /// (MESSAGES, UNSEEN) of the last `* STATUS "INBOX"` received.
+    last: Option<(usize, usize)>,
+    statuses: usize,
+}
+
+impl Watcher {
+    fn start(server: &TestServer) -> Watcher {
+        let mut conn = Client::login(server.imap, "alice", "pass").expect("watcher");
+        let (ok, _) = conn.cmd("SELECT Drafts").expect("select");
+        assert!(ok);
+        let (ok, lines) = conn
+            .cmd("NOTIFY SET STATUS (PERSONAL (MessageNew MessageExpunge FlagChange))")
+            .expect("notify");
+        assert!(ok, "NOTIFY SET refused");
+        let mut w = Watcher {
+            conn,
+            last: None,
+            statuses: 0,
+        };
+        for l in &lines {
+            w.take(&text(l));
+        }
+        assert!(w.last.is_some(), "NOTIFY SET STATUS reported INBOX");
+        w
+    }
+
+    fn take(&mut self, line: &str) {
+        let Some(rest) = line.strip_prefix("* STATUS \"INBOX\" (") else {
+            return;
+        };
+        let num = |name: &str| -> Option<usize> {
+            let i = rest.find(&format!("{name} "))? + name.len() + 1;
+            rest[i..]
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        };
+        let messages = num("MESSAGES").expect("MESSAGES in the STATUS");
+        let unseen = num("UNSEEN").expect("UNSEEN in the STATUS (FlagChange)");
+        self.last = Some((messages, unseen));
+        self.statuses += 1;
+    }
+
+    /// Reads notifications until the last STATUS of INBOX matches the
+    /// model (within 10 s).
+    fn check(&mut self, model: &Model, round: usize) {
+        let unseen = model
+            .msgs
+            .iter()
+            .filter(|m| !m.flags.contains("\\Seen"))
+            .count();
+        let want = (model.msgs.len(), unseen);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            // Everything already sent is read first: an older STATUS that
+            // happens to match must not hide a newer one.
+            while let Some(r) = self
+                .conn
+                .read_within(Duration::from_millis(20))
+                .expect("watcher read")
+            {
+                self.take(&text(&r));
+            }
+            if self.last == Some(want) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "round {round}: NOTIFY watcher last saw (MESSAGES, UNSEEN) = {:?}, the model has {want:?}",
+                self.last
+            );
+        }
+    }
 }

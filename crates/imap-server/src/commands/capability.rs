@@ -51,6 +51,7 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
         "CONDSTORE",
         "QRESYNC",
         "OBJECTID",
+        "NOTIFY",
     ] {
         caps.push(c.into());
     }

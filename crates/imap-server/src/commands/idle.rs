@@ -8,7 +8,11 @@ use tidemark_imap_proto::{Continuation, Response, Tag};
 pub(crate) fn start(s: &mut Session, tag: Tag) -> CmdResult {
     s.send(Response::Continuation(Continuation::Text("idling".into())));
     s.decoder.expect_idle_done();
-    s.drain_watch();
+    // With NOTIFY on, queued notices may be about other mailboxes: they
+    // are reported, not dropped.
+    if s.notify.is_none() {
+        s.drain_watch();
+    }
     s.pending = Pending::Idle { tag };
     Ok(Done::ok(""))
 }

@@ -19,6 +19,7 @@ pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod namespace;
 pub(crate) mod noop;
+pub(crate) mod notify;
 pub(crate) mod rename;
 pub(crate) mod search;
 pub(crate) mod search_eval;
@@ -48,6 +49,7 @@ pub(crate) async fn dispatch(s: &mut Session, cmd: Command) -> CmdResult {
         C::Logout => logout::run(s),
         C::Id(_) => id::run(s),
         C::Enable(exts) => enable::run(s, exts),
+        C::Notify(set) => notify::run(s, set).await,
         C::StartTls => starttls::run(s),
         C::Login { username, password } => login::run(s, username, password).await,
         C::Authenticate {
