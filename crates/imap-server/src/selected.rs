@@ -8,6 +8,7 @@
 //! `expunges_allowed = false` then, and the expunged messages stay in the map
 //! (their numbers stay valid) until a later command allows them.
 
+use std::sync::Arc;
 use tidemark_store::{Changes, Flags, MailboxId, ModSeq, Uid, UidSet, UidValidity};
 
 /// An event to announce to the client, in order.
@@ -35,10 +36,12 @@ pub struct SelectedMailbox {
     pub name: String,
     pub read_only: bool,
     pub uid_validity: UidValidity,
-    /// `uids[msn - 1]`, ascending.
-    uids: Vec<Uid>,
+    /// `uids[msn - 1]`, ascending. Shared with the store's cache (and other
+    /// sessions) until this view first changes (copy on write), so SELECT
+    /// copies nothing.
+    uids: Arc<Vec<Uid>>,
     /// MODSEQ each message was last reported at, parallel to `uids`.
-    modseqs: Vec<ModSeq>,
+    modseqs: Arc<Vec<ModSeq>>,
     /// Expunged in the store, not yet announced.
     pending_expunges: Vec<Uid>,
     /// Everything up to this MODSEQ has been taken into the view.
@@ -56,7 +59,7 @@ impl SelectedMailbox {
         name: String,
         read_only: bool,
         uid_validity: UidValidity,
-        (uids, modseqs): (Vec<Uid>, Vec<ModSeq>),
+        (uids, modseqs): (Arc<Vec<Uid>>, Arc<Vec<ModSeq>>),
         highest_modseq: ModSeq,
     ) -> SelectedMailbox {
         debug_assert_eq!(uids.len(), modseqs.len());
@@ -132,7 +135,7 @@ impl SelectedMailbox {
         if let Ok(i) = self.uids.binary_search(&uid)
             && self.modseqs[i] < modseq
         {
-            self.modseqs[i] = modseq;
+            Arc::make_mut(&mut self.modseqs)[i] = modseq;
         }
     }
 
@@ -155,15 +158,15 @@ impl SelectedMailbox {
         for m in &changes.changed {
             if m.uid.0 > max_known {
                 if self.uids.last().is_none_or(|last| *last < m.uid) {
-                    self.uids.push(m.uid);
-                    self.modseqs.push(m.modseq);
+                    Arc::make_mut(&mut self.uids).push(m.uid);
+                    Arc::make_mut(&mut self.modseqs).push(m.modseq);
                     new_count += 1;
                 }
             } else if let Ok(i) = self.uids.binary_search(&m.uid)
                 && self.modseqs[i] < m.modseq
                 && !self.is_pending_expunge(m.uid)
             {
-                self.modseqs[i] = m.modseq;
+                Arc::make_mut(&mut self.modseqs)[i] = m.modseq;
                 events.push(ViewEvent::Flags {
                     seq: i as u32 + 1,
                     uid: m.uid,
@@ -187,8 +190,8 @@ impl SelectedMailbox {
         let mut events = Vec::new();
         for uid in std::mem::take(&mut self.pending_expunges).into_iter().rev() {
             if let Ok(i) = self.uids.binary_search(&uid) {
-                self.uids.remove(i);
-                self.modseqs.remove(i);
+                Arc::make_mut(&mut self.uids).remove(i);
+                Arc::make_mut(&mut self.modseqs).remove(i);
                 events.push(ViewEvent::Expunge {
                     seq: i as u32 + 1,
                     uid,
@@ -204,8 +207,8 @@ impl SelectedMailbox {
         let mut events = Vec::new();
         for uid in uids.iter().rev() {
             if let Ok(i) = self.uids.binary_search(uid) {
-                self.uids.remove(i);
-                self.modseqs.remove(i);
+                Arc::make_mut(&mut self.uids).remove(i);
+                Arc::make_mut(&mut self.modseqs).remove(i);
                 events.push(ViewEvent::Expunge {
                     seq: i as u32 + 1,
                     uid: *uid,
@@ -261,8 +264,8 @@ mod tests {
             false,
             UidValidity(1),
             (
-                vec![Uid(3), Uid(5), Uid(9)],
-                vec![ModSeq(1), ModSeq(2), ModSeq(3)],
+                Arc::new(vec![Uid(3), Uid(5), Uid(9)]),
+                Arc::new(vec![ModSeq(1), ModSeq(2), ModSeq(3)]),
             ),
             ModSeq(3),
         )
@@ -308,6 +311,38 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(v.highest_modseq(), ModSeq(4));
+    }
+
+    /// Views built from one shared map (the store's cache) copy it on their
+    /// first change: one session's changes never show in another's view.
+    #[test]
+    fn shared_maps_are_copied_on_write() {
+        let uids = Arc::new(vec![Uid(3), Uid(5), Uid(9)]);
+        let modseqs = Arc::new(vec![ModSeq(1), ModSeq(2), ModSeq(3)]);
+        let make = || {
+            SelectedMailbox::new(
+                MailboxId(1),
+                "INBOX".into(),
+                false,
+                UidValidity(1),
+                (uids.clone(), modseqs.clone()),
+                ModSeq(3),
+            )
+        };
+        let (mut a, b) = (make(), make());
+        a.apply(&changes(vec![meta(5, 4), meta(10, 4)], vec![3], 4), true);
+        assert_eq!(a.uids(), &[Uid(5), Uid(9), Uid(10)]);
+        assert_eq!(
+            b.uids(),
+            &[Uid(3), Uid(5), Uid(9)],
+            "the other view is untouched"
+        );
+        assert_eq!(
+            *uids,
+            vec![Uid(3), Uid(5), Uid(9)],
+            "and so is the shared map"
+        );
+        assert_eq!(*modseqs, vec![ModSeq(1), ModSeq(2), ModSeq(3)]);
     }
 
     #[test]

@@ -74,8 +74,9 @@ struct Cached {
     uid_validity: u32,
     /// Everything up to this MODSEQ is in the view.
     modseq: u64,
-    uids: Vec<Uid>,
-    modseqs: Vec<ModSeq>,
+    /// Shared with the views handed out (copy on write).
+    uids: Arc<Vec<Uid>>,
+    modseqs: Arc<Vec<ModSeq>>,
     keywords: BTreeSet<String>,
     /// Changes applied since the file was written (or since it was read).
     unsaved_changes: usize,
@@ -205,6 +206,7 @@ impl ViewCache {
         Ok((
             MailboxView {
                 status,
+                // Shared, not copied: whoever changes it copies it.
                 uids: cached.uids.clone(),
                 modseqs: cached.modseqs.clone(),
                 keywords: cached.keywords.iter().cloned().collect(),
@@ -238,8 +240,8 @@ impl Cached {
         Cached {
             uid_validity: status.uid_validity.0,
             modseq: 0,
-            uids: Vec::new(),
-            modseqs: Vec::new(),
+            uids: Arc::new(Vec::new()),
+            modseqs: Arc::new(Vec::new()),
             keywords: BTreeSet::new(),
             unsaved_changes: 0,
             used: 0,
@@ -251,8 +253,10 @@ impl Cached {
 fn full(conn: &Connection, status: &MailboxStatus) -> StoreResult<Cached> {
     let mut c = Cached::default_for(status);
     c.modseq = status.highest_modseq.0;
-    c.uids.reserve(status.messages as usize);
-    c.modseqs.reserve(status.messages as usize);
+    let (mut uids, mut modseqs) = (
+        Vec::with_capacity(status.messages as usize),
+        Vec::with_capacity(status.messages as usize),
+    );
     let mut stmt = conn
         .prepare_cached(
             "SELECT uid, modseq, keywords FROM messages WHERE mailbox_id=?1 ORDER BY uid",
@@ -260,8 +264,8 @@ fn full(conn: &Connection, status: &MailboxStatus) -> StoreResult<Cached> {
         .db()?;
     let mut rows = stmt.query([status.id.0 as i64]).db()?;
     while let Some(r) = rows.next().db()? {
-        c.uids.push(Uid(r.get::<_, i64>(0).db()? as u32));
-        c.modseqs.push(ModSeq(r.get::<_, i64>(1).db()? as u64));
+        uids.push(Uid(r.get::<_, i64>(0).db()? as u32));
+        modseqs.push(ModSeq(r.get::<_, i64>(1).db()? as u64));
         let kw: String = r.get(2).db()?;
         if !kw.is_empty() {
             for k in kw.split('\n') {
@@ -271,6 +275,8 @@ fn full(conn: &Connection, status: &MailboxStatus) -> StoreResult<Cached> {
             }
         }
     }
+    c.uids = Arc::new(uids);
+    c.modseqs = Arc::new(modseqs);
     Ok(c)
 }
 
@@ -282,21 +288,22 @@ fn apply_changes(conn: &Connection, mailbox: MailboxId, c: &mut Cached) -> Store
     if !changes.vanished.is_empty() {
         // Both ascending: one merge pass, compacting in place.
         let gone = &changes.vanished;
+        let (uids, modseqs) = (Arc::make_mut(&mut c.uids), Arc::make_mut(&mut c.modseqs));
         let (mut w, mut g) = (0, 0);
-        for r in 0..c.uids.len() {
-            let u = c.uids[r];
+        for r in 0..uids.len() {
+            let u = uids[r];
             while g < gone.len() && gone[g] < u {
                 g += 1;
             }
             if g < gone.len() && gone[g] == u {
                 continue;
             }
-            c.uids[w] = u;
-            c.modseqs[w] = c.modseqs[r];
+            uids[w] = u;
+            modseqs[w] = modseqs[r];
             w += 1;
         }
-        c.uids.truncate(w);
-        c.modseqs.truncate(w);
+        uids.truncate(w);
+        modseqs.truncate(w);
     }
     for m in &changes.changed {
         for k in m.flags.keywords() {
@@ -305,11 +312,11 @@ fn apply_changes(conn: &Connection, mailbox: MailboxId, c: &mut Cached) -> Store
             }
         }
         if c.uids.last().is_none_or(|last| *last < m.uid) {
-            c.uids.push(m.uid);
-            c.modseqs.push(m.modseq);
+            Arc::make_mut(&mut c.uids).push(m.uid);
+            Arc::make_mut(&mut c.modseqs).push(m.modseq);
         } else {
             match c.uids.binary_search(&m.uid) {
-                Ok(i) => c.modseqs[i] = m.modseq,
+                Ok(i) => Arc::make_mut(&mut c.modseqs)[i] = m.modseq,
                 Err(_) => return Ok(false),
             }
         }
@@ -359,10 +366,10 @@ fn encode(mailbox: MailboxId, c: &Cached) -> Vec<u8> {
     out.extend_from_slice(&(c.uids.len() as u32).to_le_bytes());
     out.extend_from_slice(&c.modseq.to_le_bytes());
     out.extend_from_slice(&(keywords.len() as u32).to_le_bytes());
-    for u in &c.uids {
+    for u in c.uids.iter() {
         out.extend_from_slice(&u.0.to_le_bytes());
     }
-    for m in &c.modseqs {
+    for m in c.modseqs.iter() {
         out.extend_from_slice(&m.0.to_le_bytes());
     }
     out.extend_from_slice(keywords.as_bytes());
@@ -421,8 +428,8 @@ fn decode(data: &[u8], mailbox: MailboxId) -> Option<Cached> {
     Some(Cached {
         uid_validity,
         modseq,
-        uids,
-        modseqs,
+        uids: Arc::new(uids),
+        modseqs: Arc::new(modseqs),
         keywords,
         unsaved_changes: 0,
         used: 0,
@@ -462,8 +469,8 @@ mod tests {
         Cached {
             uid_validity: 7,
             modseq: 40,
-            uids: vec![Uid(1), Uid(5), Uid(9)],
-            modseqs: vec![ModSeq(3), ModSeq(40), ModSeq(12)],
+            uids: Arc::new(vec![Uid(1), Uid(5), Uid(9)]),
+            modseqs: Arc::new(vec![ModSeq(3), ModSeq(40), ModSeq(12)]),
             keywords: ["$Junk".to_string(), "work".to_string()].into(),
             unsaved_changes: 0,
             used: 0,
@@ -668,11 +675,11 @@ mod tests {
         // A file that lacks a message it should have, or has one it should
         // not (same count: the UID sum tells).
         let mut holey = current.clone();
-        holey.uids.remove(1);
-        holey.modseqs.remove(1);
+        Arc::make_mut(&mut holey.uids).remove(1);
+        Arc::make_mut(&mut holey.modseqs).remove(1);
         let extra = Uid(holey.uids.last().expect("uids").0 + 1_000_000);
-        holey.uids.push(extra);
-        holey.modseqs.push(ModSeq(1));
+        Arc::make_mut(&mut holey.uids).push(extra);
+        Arc::make_mut(&mut holey.modseqs).push(ModSeq(1));
         drop(acc);
         let acc = reopen(encode(inbox, &holey));
         let (v, src) = view_of(&acc, &db, inbox).await;

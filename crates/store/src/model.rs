@@ -366,10 +366,11 @@ pub enum ObjectKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxView {
     pub status: MailboxStatus,
-    /// Every message's UID, ascending (the sequence-number map).
-    pub uids: Vec<Uid>,
+    /// Every message's UID, ascending (the sequence-number map). Shared
+    /// with the backend's cache: callers copy on write.
+    pub uids: std::sync::Arc<Vec<Uid>>,
     /// Each message's MODSEQ, parallel to `uids`.
-    pub modseqs: Vec<ModSeq>,
+    pub modseqs: std::sync::Arc<Vec<ModSeq>>,
     /// Keywords defined in the mailbox (the FLAGS response): every keyword
     /// a message has, and possibly keywords no message has any more.
     pub keywords: Vec<String>,
@@ -396,8 +397,8 @@ impl MailboxView {
             .find(|m| !m.flags.contains(SystemFlag::Seen))
             .map(|m| m.uid);
         MailboxView {
-            uids: snap.messages.iter().map(|m| m.uid).collect(),
-            modseqs: snap.messages.iter().map(|m| m.modseq).collect(),
+            uids: std::sync::Arc::new(snap.messages.iter().map(|m| m.uid).collect()),
+            modseqs: std::sync::Arc::new(snap.messages.iter().map(|m| m.modseq).collect()),
             status: snap.status,
             keywords,
             first_unseen,
