@@ -14,9 +14,10 @@
 //! - for other mailboxes matched by a group with message events: a
 //!   `* STATUS` with MESSAGES, UIDNEXT, UIDVALIDITY and UNSEEN (and
 //!   HIGHESTMODSEQ once CONDSTORE is on) whenever one of them changed;
-//! - MailboxName: `* LIST` for a mailbox created (its attributes), deleted
-//!   (`\NonExistent`) or renamed (`OLDNAME`); SubscriptionChange: `* LIST`
-//!   with or without `\Subscribed`.
+//! - MailboxName: `* LIST` for a mailbox created, deleted (`\NonExistent`)
+//!   or renamed (`OLDNAME`), and for the parent of a created or deleted one
+//!   (its children changed); SubscriptionChange: `* LIST` with or without
+//!   `\Subscribed`. Attributes are computed as LIST computes them.
 //!
 //! Only the events this server can report are accepted: others get
 //! `NO [BADEVENT (...)]`. A lagged change feed is answered by comparing
@@ -444,50 +445,64 @@ fn report_list_changes(
             }) && matches(&g.filter, name, &state.subscriptions)
         })
     };
-    let attrs = |info: &MailboxInfo, subscribed: bool| {
-        let mut a: Vec<MailboxAttr> = info
-            .special_use
-            .iter()
-            .map(|u| special_use_attr(*u))
-            .collect();
-        if subscribed {
+    // Attributes as LIST computes them (RFC 5465 5.5: "accurately").
+    let attrs_of = |name: &str| {
+        let info = state.mailboxes.values().find(|m| m.name == name);
+        let prefix = format!("{name}/");
+        let children = state
+            .mailboxes
+            .values()
+            .any(|m| m.name.starts_with(&prefix));
+        let mut a = Vec::new();
+        if info.is_none() {
+            a.push(MailboxAttr::NonExistent);
+        }
+        if info.is_some() || children {
+            a.push(if children {
+                MailboxAttr::HasChildren
+            } else {
+                MailboxAttr::HasNoChildren
+            });
+        }
+        if state.subscriptions.contains(name) {
             a.push(MailboxAttr::Subscribed);
+        }
+        if let Some(i) = info {
+            a.extend(i.special_use.iter().map(|u| special_use_attr(*u)));
         }
         a
     };
+    // RFC 5465 5.4: a created or deleted mailbox affects its parent too.
+    let mut parents: BTreeSet<String> = BTreeSet::new();
+    let parent_of = |name: &str| name.rsplit_once('/').map(|(p, _)| p.to_string());
     for (id, info) in &state.mailboxes {
         match before.get(id) {
             None if wants(&info.name, true) => {
-                let sub = state.subscriptions.contains(&info.name);
-                send_list(s, &info.name, attrs(info, sub), None);
+                send_list(s, &info.name, attrs_of(&info.name), None);
+                parents.extend(parent_of(&info.name));
             }
             Some(old)
                 if old.name != info.name && (wants(&info.name, true) || wants(&old.name, true)) =>
             {
-                let sub = state.subscriptions.contains(&info.name);
-                send_list(s, &info.name, attrs(info, sub), Some(&old.name));
+                send_list(s, &info.name, attrs_of(&info.name), Some(&old.name));
             }
             _ => {}
         }
     }
     for (id, old) in before {
         if !state.mailboxes.contains_key(id) && wants(&old.name, true) {
-            send_list(s, &old.name, vec![MailboxAttr::NonExistent], None);
+            send_list(s, &old.name, attrs_of(&old.name), None);
+            parents.extend(parent_of(&old.name));
+        }
+    }
+    for p in parents {
+        if wants(&p, true) {
+            send_list(s, &p, attrs_of(&p), None);
         }
     }
     for name in state.subscriptions.symmetric_difference(subs_before) {
-        if !wants(name, false) {
-            continue;
+        if wants(name, false) {
+            send_list(s, name, attrs_of(name), None);
         }
-        let now = state.subscriptions.contains(name);
-        let info = state.mailboxes.values().find(|m| &m.name == name);
-        let mut a = match info {
-            Some(i) => attrs(i, false),
-            None => vec![MailboxAttr::NonExistent],
-        };
-        if now {
-            a.push(MailboxAttr::Subscribed);
-        }
-        send_list(s, name, a, None);
     }
 }
