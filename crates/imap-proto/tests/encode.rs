@@ -311,3 +311,24 @@ fn other_data() {
         "* VANISHED 1:3\r\n"
     );
 }
+
+#[test]
+fn uidonly_responses() {
+    // RFC 9586 4: `* 7 UIDFETCH (...)` is keyed by UID; UIDREQUIRED is an atom code.
+    assert_eq!(
+        enc(Response::Data(Data::UidFetch {
+            uid: 4827313,
+            items: vec![FetchItem::Flags(vec![Flag::Seen]), FetchItem::ModSeq(9)],
+        })),
+        "* 4827313 UIDFETCH (FLAGS (\\Seen) MODSEQ (9))\r\n"
+    );
+    assert_eq!(
+        enc(Response::Status(StatusResponse::tagged(
+            tag("a1"),
+            StatusKind::Bad,
+            Some(Code::UidRequired),
+            "Message numbers are not allowed",
+        ))),
+        "a1 BAD [UIDREQUIRED] Message numbers are not allowed\r\n"
+    );
+}

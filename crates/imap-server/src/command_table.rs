@@ -3,7 +3,7 @@
 //! Session dispatch consults it before a handler runs, so state gating and
 //! the "no EXPUNGE while sequence numbers are in use" rule are generic.
 
-use tidemark_imap_proto::{CommandBody, UidMode};
+use tidemark_imap_proto::{CommandBody, SearchKey, UidMode};
 
 /// A set of session states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +115,39 @@ pub fn spec(body: &CommandBody) -> Spec {
         | Copy { mode, .. } => by_mode(*mode),
         Search(s) => by_mode(s.mode),
         Move { .. } => SELECTED,
+    }
+}
+
+/// Whether the command names messages by sequence number (RFC 9586 3: once
+/// UIDONLY is on, such a command is refused with `BAD [UIDREQUIRED]`):
+/// FETCH, STORE, COPY, MOVE, SEARCH, SORT and THREAD without `UID`, a
+/// sequence set among search keys (`$`, the saved UIDs, is allowed), and
+/// QRESYNC's sequence-match data.
+pub fn uses_message_numbers(body: &CommandBody) -> bool {
+    use CommandBody::*;
+    match body {
+        Fetch { mode, .. } | Store { mode, .. } | Copy { mode, .. } | Move { mode, .. } => {
+            *mode == UidMode::Sequence
+        }
+        Search(s) => s.mode == UidMode::Sequence || key_has_numbers(&s.criteria),
+        Sort { mode, search, .. } | Thread { mode, search, .. } => {
+            *mode == UidMode::Sequence || key_has_numbers(search)
+        }
+        Select { params, .. } | Examine { params, .. } => params
+            .qresync
+            .as_ref()
+            .is_some_and(|q| q.seq_match.is_some()),
+        _ => false,
+    }
+}
+
+fn key_has_numbers(key: &SearchKey) -> bool {
+    match key {
+        SearchKey::SequenceSet(set) => !set.is_saved(),
+        SearchKey::And(keys) => keys.iter().any(key_has_numbers),
+        SearchKey::Or(a, b) => key_has_numbers(a) || key_has_numbers(b),
+        SearchKey::Not(k) => key_has_numbers(k),
+        _ => false,
     }
 }
 

@@ -127,6 +127,9 @@ pub(crate) struct Enabled {
     /// RFC 7162 3.2: by ENABLE QRESYNC only (implies `condstore`). Removals
     /// are then reported as VANISHED instead of EXPUNGE.
     pub qresync: bool,
+    /// RFC 9586 by ENABLE UIDONLY: message numbers are refused in commands
+    /// and never sent: FETCH becomes UIDFETCH, EXPUNGE becomes VANISHED.
+    pub uidonly: bool,
 }
 
 /// A multi-step command waiting for client input.
@@ -404,6 +407,15 @@ impl Session {
             self.tagged(cmd.tag, StatusKind::Bad, Some(Code::ClientBug), text);
             return;
         }
+        if self.enabled.uidonly && command_table::uses_message_numbers(&cmd.body) {
+            self.tagged(
+                cmd.tag,
+                StatusKind::Bad,
+                Some(Code::UidRequired),
+                "Message numbers are not allowed once UIDONLY is enabled; use UIDs",
+            );
+            return;
+        }
         tracing::debug!(command = cmd.body.name(), "command");
         let tag = cmd.tag.clone();
         let changes_others = matches!(
@@ -485,10 +497,11 @@ impl Session {
     }
 
     pub(crate) fn send_view_events(&mut self, events: Vec<ViewEvent>) {
-        // With QRESYNC, a run of removals is one VANISHED (RFC 7162 3.2.10).
+        // With QRESYNC (or UIDONLY, RFC 9586 3), a run of removals is one
+        // VANISHED (RFC 7162 3.2.10).
         let mut vanished: Vec<u32> = Vec::new();
         for ev in events {
-            if self.enabled.qresync
+            if (self.enabled.qresync || self.enabled.uidonly)
                 && let ViewEvent::Expunge { uid, .. } = ev
             {
                 vanished.push(uid.0);
@@ -550,8 +563,15 @@ impl Session {
         }
     }
 
-    /// Encodes one response into the output.
+    /// Encodes one response into the output. Once UIDONLY is on, this is
+    /// the one place where FETCH turns into UIDFETCH (RFC 9586 4).
     pub(crate) fn send(&mut self, r: Response) {
+        let r = match r {
+            Response::Data(Data::Fetch { seq, items }) if self.enabled.uidonly => {
+                self.uid_fetch(seq, items)
+            }
+            r => r,
+        };
         let opts = EncodeOptions {
             utf8: self.utf8(),
             mailbox: if self.utf8() {
@@ -561,6 +581,32 @@ impl Session {
             },
         };
         encode_response(&r, &mut self.out, &opts);
+    }
+
+    /// `* seq FETCH (...)` as `* uid UIDFETCH (...)`. The UID comes from the
+    /// UID item (every FETCH answer under UIDONLY comes from a UID command,
+    /// which includes it) or else from the view. The UID item itself is
+    /// dropped as redundant unless it is the only one.
+    fn uid_fetch(&self, seq: u32, mut items: Vec<FetchItem>) -> Response {
+        let from_item = items.iter().find_map(|i| match i {
+            FetchItem::Uid(u) => Some(*u),
+            _ => None,
+        });
+        let uid = match (from_item, &self.state) {
+            (Some(u), _) => u,
+            (None, State::Selected(_, v)) => match v.uid(seq) {
+                Some(u) => u.0,
+                None => {
+                    tracing::error!(seq, "FETCH response for a message not in the view");
+                    return Response::Data(Data::Fetch { seq, items });
+                }
+            },
+            (None, _) => return Response::Data(Data::Fetch { seq, items }),
+        };
+        if items.len() > 1 {
+            items.retain(|i| !matches!(i, FetchItem::Uid(_)));
+        }
+        Response::Data(Data::UidFetch { uid, items })
     }
 
     pub(crate) fn send_status(&mut self, s: StatusResponse) {

@@ -16,7 +16,10 @@
 //! exactly the messages changed since.
 //!
 //! Device 0 enables only CONDSTORE (it gets EXPUNGE); devices 1 and 2
-//! enable QRESYNC (VANISHED). A fourth connection selects another mailbox
+//! enable QRESYNC (VANISHED); device 3 enables QRESYNC and UIDONLY (RFC
+//! 9586): it names messages by UID only, is told of changes by UIDFETCH and
+//! VANISHED, learns new messages by `UID FETCH n:*`, and must never see a
+//! message number other than EXISTS. Another connection selects another mailbox
 //! and watches INBOX with `NOTIFY SET (PERSONAL (MessageNew MessageExpunge
 //! FlagChange))` (RFC 5465), sending no commands at all: the unsolicited
 //! STATUS it is sent must converge to the model's message and unseen
@@ -64,6 +67,8 @@ struct Device {
     id: usize,
     conn: Client,
     qresync: bool,
+    /// RFC 9586: commands use UIDs only; FETCH answers are UIDFETCH.
+    uidonly: bool,
     /// In sequence-number order; uid 0 = announced by EXISTS, not fetched yet.
     view: Vec<Msg>,
     /// The highest MODSEQ it has seen (its QRESYNC state).
@@ -97,8 +102,11 @@ fn code<'a>(line: &'a str, name: &str) -> Option<&'a str> {
     Some(&line[start..end])
 }
 
-/// UID, FLAGS and MODSEQ of a `* n FETCH (...)` line.
+/// UID, FLAGS and MODSEQ of a `* n FETCH (...)` or `* uid UIDFETCH (...)` line.
 fn fetch_items(line: &str) -> (Option<u32>, Option<FlagSet>, Option<u64>) {
+    let words: Vec<&str> = line.splitn(4, ' ').collect();
+    let keyed_uid =
+        (words.get(2) == Some(&"UIDFETCH")).then(|| words[1].parse::<u32>().expect("UIDFETCH uid"));
     let num_after = |key: &str| -> Option<u64> {
         let i = line.find(key)? + key.len();
         let digits: String = line[i..]
@@ -114,22 +122,27 @@ fn fetch_items(line: &str) -> (Option<u32>, Option<FlagSet>, Option<u64>) {
         rest[..end].split_whitespace().map(str::to_string).collect()
     });
     (
-        num_after("UID ").map(|u| u as u32),
+        keyed_uid.or(num_after("UID ").map(|u| u as u32)),
         flags,
         num_after("MODSEQ ("),
     )
 }
 
 impl Device {
-    fn connect(server: &TestServer, id: usize, qresync: bool) -> Device {
+    fn connect(server: &TestServer, id: usize, qresync: bool, uidonly: bool) -> Device {
         let mut conn = Client::login(server.imap, "alice", "pass").expect("login");
-        let ext = if qresync { "QRESYNC" } else { "CONDSTORE" };
+        let ext = match (qresync, uidonly) {
+            (_, true) => "QRESYNC UIDONLY",
+            (true, false) => "QRESYNC",
+            (false, false) => "CONDSTORE",
+        };
         let (ok, _) = conn.cmd(&format!("ENABLE {ext}")).expect("enable");
         assert!(ok);
         Device {
             id,
             conn,
             qresync,
+            uidonly,
             view: Vec::new(),
             highest: 0,
             uidvalidity: 0,
@@ -198,12 +211,17 @@ impl Device {
                 );
             }
             Some("EXPUNGE") => {
-                assert!(!self.qresync, "device {}: EXPUNGE after QRESYNC", self.id);
+                assert!(
+                    !self.qresync && !self.uidonly,
+                    "device {}: EXPUNGE after QRESYNC or UIDONLY",
+                    self.id
+                );
                 let n: usize = words[1].parse().expect("expunge");
                 assert!(n >= 1 && n <= self.view.len(), "EXPUNGE {n} out of range");
                 self.view.remove(n - 1);
             }
             Some("FETCH") => {
+                assert!(!self.uidonly, "device {}: FETCH under UIDONLY", self.id);
                 let n: usize = words[1].parse().expect("fetch");
                 assert!(n >= 1 && n <= self.view.len(), "FETCH {n} out of range");
                 let (uid, flags, modseq) = fetch_items(line);
@@ -225,8 +243,43 @@ impl Device {
                     self.highest = self.highest.max(ms);
                 }
             }
+            Some("UIDFETCH") => {
+                assert!(self.uidonly, "device {}: UIDFETCH without UIDONLY", self.id);
+                let (uid, flags, modseq) = fetch_items(line);
+                let uid = uid.expect("uid");
+                // A known message, or the first one announced by EXISTS and
+                // not fetched yet (new UIDs come in ascending order).
+                let m = match self.view.iter().position(|m| m.uid == uid) {
+                    Some(i) => &mut self.view[i],
+                    None => {
+                        let max = self.view.iter().map(|m| m.uid).max().unwrap_or(0);
+                        assert!(
+                            uid > max,
+                            "device {}: UIDFETCH for unknown UID {uid}",
+                            self.id
+                        );
+                        let slot = self.view.iter().position(|m| m.uid == 0);
+                        let slot = slot.unwrap_or_else(|| {
+                            panic!("device {}: UIDFETCH {uid} not announced by EXISTS", self.id)
+                        });
+                        self.view[slot].uid = uid;
+                        &mut self.view[slot]
+                    }
+                };
+                if let Some(f) = flags {
+                    m.flags = f;
+                }
+                if let Some(ms) = modseq {
+                    m.modseq = ms;
+                    self.highest = self.highest.max(ms);
+                }
+            }
             _ if words.get(1) == Some(&"VANISHED") => {
-                assert!(self.qresync, "device {}: VANISHED without QRESYNC", self.id);
+                assert!(
+                    self.qresync || self.uidonly,
+                    "device {}: VANISHED without QRESYNC",
+                    self.id
+                );
                 assert_ne!(words.get(2), Some(&"(EARLIER)"), "EARLIER in a session");
                 let gone: BTreeSet<u32> = parse_set(words[2]).into_iter().collect();
                 self.view.retain(|m| !gone.contains(&m.uid));
@@ -239,7 +292,15 @@ impl Device {
     fn fill(&mut self) {
         if let Some(first) = self.view.iter().position(|m| m.uid == 0) {
             let last = self.view.len();
-            let (ok, _) = self.cmd(&format!("FETCH {}:{last} (UID FLAGS MODSEQ)", first + 1));
+            let command = if self.uidonly {
+                // There is a message above the highest known UID, so `n:*`
+                // cannot turn around onto a known one.
+                let max = self.view.iter().map(|m| m.uid).max().unwrap_or(0);
+                format!("UID FETCH {}:* (FLAGS MODSEQ)", max + 1)
+            } else {
+                format!("FETCH {}:{last} (UID FLAGS MODSEQ)", first + 1)
+            };
+            let (ok, _) = self.cmd(&command);
             assert!(ok);
             assert!(
                 self.view.iter().all(|m| m.uid != 0),
@@ -247,6 +308,20 @@ impl Device {
                 self.id
             );
         }
+    }
+
+    /// How a command names the message at `seq`: its UID under UIDONLY.
+    fn msg_ref(&self, seq: usize) -> u32 {
+        if self.uidonly {
+            self.view[seq - 1].uid
+        } else {
+            seq as u32
+        }
+    }
+
+    /// `UID ` before STORE/COPY/MOVE under UIDONLY.
+    fn prefix(&self) -> &'static str {
+        if self.uidonly { "UID " } else { "" }
     }
 
     /// NOOP, then the view must be the model.
@@ -378,7 +453,11 @@ fn write_op(
                 String::new()
             };
             let sign = if add { '+' } else { '-' };
-            let (ok, tagged) = d.cmd(&format!("STORE {seq}{modifier} {sign}FLAGS ({flag})"));
+            let (ok, tagged) = d.cmd(&format!(
+                "{}STORE {}{modifier} {sign}FLAGS ({flag})",
+                d.prefix(),
+                d.msg_ref(seq)
+            ));
             assert!(ok, "STORE: {tagged}");
             let mut touched = BTreeSet::new();
             let mut expect_modified = false;
@@ -420,7 +499,7 @@ fn write_op(
         }
         (8, Some(seq)) => {
             let uid = d.view[seq - 1].uid;
-            let (ok, tagged) = d.cmd(&format!("COPY {seq} INBOX"));
+            let (ok, tagged) = d.cmd(&format!("{}COPY {} INBOX", d.prefix(), d.msg_ref(seq)));
             assert!(ok, "COPY: {tagged}");
             let mut touched = BTreeSet::new();
             if let Some(src) = model.get(uid).cloned() {
@@ -445,7 +524,7 @@ fn write_op(
         }
         (_, Some(seq)) => {
             let uid = d.view[seq - 1].uid;
-            let (ok, tagged) = d.cmd(&format!("MOVE {seq} Archive"));
+            let (ok, tagged) = d.cmd(&format!("{}MOVE {} Archive", d.prefix(), d.msg_ref(seq)));
             assert!(ok, "MOVE: {tagged}");
             let removed: Vec<u32> = if model.get(uid).is_some() {
                 model.msgs.retain(|m| m.uid != uid);
@@ -466,7 +545,7 @@ fn reconnect(server: &TestServer, d: &mut Device, model: &Model, round: usize) {
     let _ = d.conn.cmd("LOGOUT");
     let since = d.highest;
     let known: Vec<u32> = d.view.iter().map(|m| m.uid).collect();
-    let mut fresh = Device::connect(server, d.id, true);
+    let mut fresh = Device::connect(server, d.id, true, d.uidonly);
     let known_set = if known.is_empty() {
         String::new()
     } else {
@@ -580,11 +659,17 @@ fn devices_converge_to_the_model() {
     assert!(ok);
     let mut model = Model::default();
     (_, model.highest) = observe(&mut obs);
-    let mut devices: Vec<Device> = (0..3).map(|i| Device::connect(&server, i, i > 0)).collect();
+    let mut devices: Vec<Device> = (0..4)
+        .map(|i| Device::connect(&server, i, i > 0, i == 3))
+        .collect();
     for d in &mut devices {
         d.select();
         d.sync_and_check(&model, 0);
     }
+    // UIDONLY refuses message numbers (RFC 9586 3).
+    let (ok, resp) = devices[3].conn.cmd("FETCH 1 (FLAGS)").expect("fetch");
+    let tagged = text(resp.last().expect("tagged reply"));
+    assert!(!ok && tagged.contains("BAD [UIDREQUIRED]"), "{tagged}");
     let mut watcher = Watcher::start(&server);
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for round in 1..=rounds {

@@ -88,6 +88,10 @@ impl Writer<'_> {
                 self.num_then(u64::from(*seq), b" FETCH ");
                 self.list(items, Self::fetch_item);
             }
+            Data::UidFetch { uid, items } => {
+                self.num_then(u64::from(*uid), b" UIDFETCH ");
+                self.list(items, Self::fetch_item);
+            }
             Data::Quota { root, resources } => {
                 self.raw(b"QUOTA ");
                 self.astring(root);

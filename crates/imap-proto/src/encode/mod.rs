@@ -307,6 +307,7 @@ impl Writer<'_> {
             Code::UnknownCte => b"UNKNOWN-CTE",
             Code::NotificationOverflow => b"NOTIFICATIONOVERFLOW",
             Code::UseAttr => b"USEATTR",
+            Code::UidRequired => b"UIDREQUIRED",
             _ => b"",
         };
         if !simple.is_empty() {

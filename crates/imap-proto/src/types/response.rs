@@ -111,6 +111,8 @@ pub enum Code {
     NotificationOverflow,
     BadEvent(Vec<String>),
     UseAttr,
+    /// RFC 9586: a message number was used after ENABLE UIDONLY.
+    UidRequired,
     /// `atom [SP 1*<any TEXT-CHAR except "]">]`
     Other(String, Option<String>),
 }
@@ -171,6 +173,12 @@ pub enum Data {
     /// `message-data = nz-number SP "FETCH" SP msg-att`
     Fetch {
         seq: u32,
+        items: Vec<FetchItem>,
+    },
+    /// `uidfetch-resp = uniqueid SP "UIDFETCH" SP msg-att` (RFC 9586): FETCH
+    /// once UIDONLY is on, keyed by UID instead of message number.
+    UidFetch {
+        uid: u32,
         items: Vec<FetchItem>,
     },
     /// `quota-response = "QUOTA" SP quota-root-name SP quota-list`: (resource, usage, limit)

@@ -52,6 +52,7 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
         "QRESYNC",
         "OBJECTID",
         "NOTIFY",
+        "UIDONLY",
     ] {
         caps.push(c.into());
     }

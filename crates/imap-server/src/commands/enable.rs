@@ -1,6 +1,6 @@
 //! ENABLE (RFC 5161). Known: IMAP4rev2 and UTF8=ACCEPT (both switch mailbox
 //! names to UTF-8), CONDSTORE and QRESYNC (RFC 7162; QRESYNC implies
-//! CONDSTORE). Unknown extensions are ignored, as the RFC requires.
+//! CONDSTORE), UIDONLY (RFC 9586). Unknown extensions are ignored, as the RFC requires.
 
 use crate::session::{CmdResult, Done, Session};
 use tidemark_imap_proto::{Data, Response};
@@ -26,6 +26,10 @@ pub(crate) fn run(s: &mut Session, exts: Vec<String>) -> CmdResult {
                 s.enabled.qresync = true;
                 s.enable_condstore(true);
                 enabled.push("QRESYNC".to_string());
+            }
+            "UIDONLY" if !s.enabled.uidonly => {
+                s.enabled.uidonly = true;
+                enabled.push("UIDONLY".to_string());
             }
             _ => {}
         }

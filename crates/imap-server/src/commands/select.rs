@@ -81,9 +81,11 @@ pub(crate) async fn run(
         })));
     } else {
         s.send(Response::Data(Data::Recent(0)));
-        if let Some(pos) = snap
-            .first_unseen
-            .and_then(|u| snap.uids.binary_search(&u).ok())
+        // `[UNSEEN n]` is a message number: not under UIDONLY (RFC 9586 3).
+        if !s.enabled.uidonly
+            && let Some(pos) = snap
+                .first_unseen
+                .and_then(|u| snap.uids.binary_search(&u).ok())
         {
             s.send_status(StatusResponse::untagged(
                 StatusKind::Ok,
