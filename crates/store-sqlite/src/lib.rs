@@ -325,15 +325,17 @@ impl Inner {
             format!("tidemark-writer-{id}"),
             indexer.map(|i| i.progress),
         )?;
+        let readers = Arc::new(ReaderPool::new(
+            path.clone(),
+            search_index.then(|| indexer::index_path(&path)),
+            self.config.durability,
+            self.config.readers_per_account,
+        ));
+        readers.warm();
         let acc = Arc::new(SqliteAccount {
             name: name.to_string(),
             writer,
-            readers: Arc::new(ReaderPool::new(
-                path.clone(),
-                search_index.then(|| indexer::index_path(&path)),
-                self.config.durability,
-                self.config.readers_per_account,
-            )),
+            readers,
             feed,
             closed: AtomicBool::new(false),
             search_index,
