@@ -1,8 +1,11 @@
 //! Password hashing for stored account credentials.
 //!
-//! Credentials are argon2id PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$...`)
-//! with the OWASP-recommended parameters (19 MiB, 2 passes, 1 lane). The
-//! store keeps them as opaque strings.
+//! A credential (opaque to the store) is an argon2id PHC string
+//! (`$argon2id$v=19$m=19456,t=2,p=1$...`, the OWASP-recommended 19 MiB, 2
+//! passes, 1 lane) for LOGIN and PLAIN, then, on a second line, the
+//! SCRAM-SHA-256 keys (`SCRAM-SHA-256$4096:salt$StoredKey:ServerKey`).
+//! Never the password. A credential of one line (made before SCRAM, or for
+//! a password SASLprep refuses) works for LOGIN and PLAIN only.
 //!
 //! [`dummy_verify`] burns the same time as a real verification so that a
 //! login for an unknown user cannot be told apart from a wrong password by
@@ -13,6 +16,7 @@
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use std::fmt;
+use tidemark_sasl::scram::ScramKeys;
 
 /// Hashing a password failed (the OS random source failed, or the password
 /// is absurdly long).
@@ -48,10 +52,29 @@ pub fn hash_password(pw: &str) -> Result<String, PasswordError> {
         .map_err(|e| PasswordError(e.to_string()))
 }
 
-/// Whether `pw` matches the PHC string `phc`. The parameters are taken from
-/// the PHC string; the final comparison is constant-time. A malformed or
-/// non-argon2 PHC string never matches.
-pub fn verify_password(phc: &str, pw: &str) -> bool {
+/// A new stored credential for `pw` (argon2id, then the SCRAM keys with a
+/// fresh salt).
+pub fn make_credential(pw: &str) -> Result<String, PasswordError> {
+    let phc = hash_password(pw)?;
+    let salt: [u8; 16] = rand::random();
+    match ScramKeys::derive(pw, &salt, tidemark_sasl::scram::DEFAULT_ITERATIONS) {
+        Ok(keys) => Ok(format!("{phc}\n{}", keys.encode())),
+        // SASLprep refuses the password: LOGIN and PLAIN still work.
+        Err(_) => Ok(phc),
+    }
+}
+
+/// The SCRAM-SHA-256 keys of a stored credential, if it has them.
+pub fn scram_keys(credential: &str) -> Option<ScramKeys> {
+    credential.lines().skip(1).find_map(ScramKeys::parse)
+}
+
+/// Whether `pw` matches the credential's argon2id PHC string (its first
+/// line). The parameters are taken from the PHC string; the final
+/// comparison is constant-time. A malformed or non-argon2 PHC string never
+/// matches.
+pub fn verify_password(credential: &str, pw: &str) -> bool {
+    let phc = credential.lines().next().unwrap_or("");
     hasher().verify_password(pw.as_bytes(), phc).is_ok()
 }
 
@@ -136,6 +159,24 @@ mod tests {
         assert!(verify_password(&phc, "correct horse"));
         assert!(!verify_password(&phc, "correct horsf"));
         assert!(!verify_password(&phc, ""));
+    }
+
+    #[test]
+    fn credential_has_both_forms() {
+        let cred = make_credential("pencil").unwrap();
+        assert!(verify_password(&cred, "pencil"));
+        assert!(!verify_password(&cred, "pencil2"));
+        let keys = scram_keys(&cred).expect("SCRAM keys");
+        assert_eq!(keys.iterations, 4096);
+        let again = ScramKeys::derive("pencil", &keys.salt, keys.iterations).unwrap();
+        assert_eq!(keys, again, "the keys are the password's");
+        assert!(!cred.contains("pencil"));
+        // One line: LOGIN only.
+        let old = hash_password("pencil").unwrap();
+        assert!(verify_password(&old, "pencil") && scram_keys(&old).is_none());
+        // A password SASLprep refuses (a control character): no SCRAM keys.
+        let odd = make_credential("a\u{7}b").unwrap();
+        assert!(verify_password(&odd, "a\u{7}b") && scram_keys(&odd).is_none());
     }
 
     #[test]

@@ -44,6 +44,10 @@ pub struct SessionConfig {
     pub max_line: usize,
     /// Delay before answering a failed authentication.
     pub auth_failure_delay: Duration,
+    /// Server secret for SCRAM decoys (unknown users get a salt derived
+    /// from it and their name). Keep it stable across restarts, or the
+    /// salt of an unknown name changes while a real user's does not.
+    pub sasl_secret: [u8; 32],
 }
 
 impl Default for SessionConfig {
@@ -55,6 +59,7 @@ impl Default for SessionConfig {
             max_literal: 64 * 1024 * 1024,
             max_line: 64 * 1024,
             auth_failure_delay: Duration::from_secs(1),
+            sasl_secret: rand::random(),
         }
     }
 }
@@ -80,14 +85,27 @@ impl ServerContext {
 }
 
 /// Facts about the transport.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnInfo {
     pub peer: SocketAddr,
     /// TLS is active (IMAPS, or after STARTTLS).
     pub tls: bool,
+    /// The `tls-exporter` channel binding (RFC 9266) of a TLS 1.3
+    /// connection; offers SCRAM-SHA-256-PLUS.
+    pub channel_binding: Option<Vec<u8>>,
 }
 
 impl ConnInfo {
+    /// A connection from `peer`; `tls` when it starts with TLS (the channel
+    /// binding comes with [`Session::tls_started`]).
+    pub fn new(peer: SocketAddr, tls: bool) -> ConnInfo {
+        ConnInfo {
+            peer,
+            tls,
+            channel_binding: None,
+        }
+    }
+
     /// Authentication may happen: TLS, or a loopback peer (treated as
     /// secured, as Dovecot does; a local proxy relies on it).
     pub fn secured(&self) -> bool {
@@ -138,7 +156,7 @@ pub(crate) enum Pending {
     /// AUTHENTICATE sent a continuation; the next line is the response.
     Authenticate {
         tag: Tag,
-        mechanism: String,
+        step: crate::commands::authenticate::Step,
     },
     /// IDLE is running.
     Idle {
@@ -236,8 +254,11 @@ impl Session {
     /// TLS is now active (after an [`Outcome::StartTls`]). Bytes the client
     /// sent before the handshake are discarded (RFC 9051 6.2.1: no
     /// plaintext injection).
-    pub fn tls_started(&mut self) {
+    /// TLS is up (IMAPS at once, or after STARTTLS); `channel_binding`: its
+    /// `tls-exporter` data when it is TLS 1.3.
+    pub fn tls_started(&mut self, channel_binding: Option<Vec<u8>>) {
         self.conn.tls = true;
+        self.conn.channel_binding = channel_binding;
         self.decoder.clear_buffer();
         self.outcome = Outcome::Continue;
     }
@@ -332,11 +353,15 @@ impl Session {
                     }
                 }
                 Event::AuthResponse(resp) => {
-                    if let Pending::Authenticate { tag, mechanism } =
+                    if let Pending::Authenticate { tag, step } =
                         std::mem::replace(&mut self.pending, Pending::None)
                     {
-                        let result = commands::authenticate::respond(self, &mechanism, resp).await;
-                        self.finish(tag, result, false).await;
+                        let result =
+                            commands::authenticate::respond(self, tag.clone(), step, resp).await;
+                        // Not done when another challenge was sent.
+                        if matches!(self.pending, Pending::None) {
+                            self.finish(tag, result, false).await;
+                        }
                     }
                 }
                 Event::Error(e) => {
@@ -620,6 +645,14 @@ impl Session {
     /// Mailbox names and strings are UTF-8 on the wire.
     pub(crate) fn utf8(&self) -> bool {
         self.enabled.imap4rev2 || self.enabled.utf8_accept
+    }
+
+    /// The channel binding SCRAM sees.
+    pub(crate) fn channel_binding(&self) -> tidemark_sasl::scram::Binding {
+        match &self.conn.channel_binding {
+            Some(data) => tidemark_sasl::scram::Binding::TlsExporter(data.clone()),
+            None => tidemark_sasl::scram::Binding::Unavailable,
+        }
     }
 
     /// The authenticated account (None before login).

@@ -41,13 +41,7 @@ async fn talk(s: &mut Session, input: &str) -> String {
 async fn remote_plaintext_is_refused_and_advertised_so() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ctx = context(dir.path(), false).await;
-    let mut s = Session::new(
-        ctx,
-        ConnInfo {
-            peer: peer(true),
-            tls: false,
-        },
-    );
+    let mut s = Session::new(ctx, ConnInfo::new(peer(true), false));
     let greeting = String::from_utf8(s.greeting()).expect("utf8");
     assert!(greeting.contains("LOGINDISABLED"), "{greeting}");
     assert!(greeting.contains("STARTTLS"), "{greeting}");
@@ -60,7 +54,7 @@ async fn remote_plaintext_is_refused_and_advertised_so() {
     let (out, outcome) = s.handle_input(b"a3 STARTTLS\r\n").await;
     assert_eq!(outcome, Outcome::StartTls);
     assert!(String::from_utf8_lossy(&out).starts_with("a3 OK"));
-    s.tls_started();
+    s.tls_started(None);
     let out = talk(&mut s, "a4 CAPABILITY\r\n").await;
     assert!(
         out.contains("AUTH=PLAIN") && !out.contains("LOGINDISABLED"),
@@ -75,13 +69,7 @@ async fn remote_plaintext_is_refused_and_advertised_so() {
 async fn plaintext_injection_before_tls_is_discarded() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ctx = context(dir.path(), false).await;
-    let mut s = Session::new(
-        ctx,
-        ConnInfo {
-            peer: peer(true),
-            tls: false,
-        },
-    );
+    let mut s = Session::new(ctx, ConnInfo::new(peer(true), false));
     s.greeting();
     // A command pipelined behind STARTTLS must not run after the handshake.
     let (out, outcome) = s
@@ -89,7 +77,7 @@ async fn plaintext_injection_before_tls_is_discarded() {
         .await;
     assert_eq!(outcome, Outcome::StartTls);
     assert!(!String::from_utf8_lossy(&out).contains("a2"));
-    s.tls_started();
+    s.tls_started(None);
     let out = talk(&mut s, "a3 NOOP\r\n").await;
     assert!(!out.contains("a2"), "{out}");
     assert!(out.starts_with("a3 OK"), "{out}");
@@ -99,13 +87,7 @@ async fn plaintext_injection_before_tls_is_discarded() {
 async fn configured_plaintext_and_loopback_are_allowed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ctx = context(dir.path(), true).await;
-    let mut s = Session::new(
-        ctx.clone(),
-        ConnInfo {
-            peer: peer(true),
-            tls: false,
-        },
-    );
+    let mut s = Session::new(ctx.clone(), ConnInfo::new(peer(true), false));
     let greeting = String::from_utf8(s.greeting()).expect("utf8");
     assert!(greeting.contains("AUTH=PLAIN") && !greeting.contains("LOGINDISABLED"));
     let out = talk(&mut s, "a1 LOGIN alice pass\r\n").await;
@@ -113,13 +95,7 @@ async fn configured_plaintext_and_loopback_are_allowed() {
 
     let dir2 = tempfile::tempdir().expect("tempdir");
     let ctx = context(dir2.path(), false).await;
-    let mut s = Session::new(
-        ctx,
-        ConnInfo {
-            peer: peer(false),
-            tls: false,
-        },
-    );
+    let mut s = Session::new(ctx, ConnInfo::new(peer(false), false));
     s.greeting();
     let out = talk(&mut s, "a1 LOGIN alice wrong\r\n").await;
     assert!(out.starts_with("a1 NO [AUTHENTICATIONFAILED]"), "{out}");

@@ -28,15 +28,13 @@ pub async fn handle_imap(
 ) {
     let _ = stream.set_nodelay(true);
     let ctx = shared.imap_context();
-    let conn = ConnInfo {
-        peer,
-        tls: implicit_tls,
-    };
+    let conn = ConnInfo::new(peer, implicit_tls);
     let mut session = Session::new(ctx, conn);
     if implicit_tls {
         let Some(mut tls) = handshake(&shared, stream, peer).await else {
             return;
         };
+        session.tls_started(channel_binding(&tls));
         let _ = drive(&mut tls, &mut session, &shared).await;
         let _ = tls.shutdown().await;
         return;
@@ -47,7 +45,7 @@ pub async fn handle_imap(
             let Some(mut tls) = handshake(&shared, stream, peer).await else {
                 return;
             };
-            session.tls_started();
+            session.tls_started(channel_binding(&tls));
             let _ = drive(&mut tls, &mut session, &shared).await;
             let _ = tls.shutdown().await;
         }
@@ -74,6 +72,23 @@ async fn handshake(
             None
         }
     }
+}
+
+/// The `tls-exporter` channel binding (RFC 9266) for SCRAM-SHA-256-PLUS:
+/// 32 bytes exported with the label `EXPORTER-Channel-Binding` and an empty
+/// context. Only for TLS 1.3 (with TLS 1.2 the exporter is safe only with
+/// the extended master secret, RFC 9266 3).
+fn channel_binding(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> Option<Vec<u8>> {
+    let (_, conn) = tls.get_ref();
+    if conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+        return None;
+    }
+    conn.export_keying_material(
+        vec![0u8; tidemark_sasl::scram::EXPORTER_LEN],
+        tidemark_sasl::scram::EXPORTER_LABEL,
+        Some(&[]),
+    )
+    .ok()
 }
 
 enum Wake {

@@ -46,7 +46,41 @@ pub fn session_config(cfg: &Config) -> SessionConfig {
         max_literal: cfg.limits.max_literal,
         max_line: cfg.limits.max_line,
         auth_failure_delay: cfg.limits.auth_failure_delay,
+        // Replaced by the data directory's secret when serving.
+        sasl_secret: rand::random(),
     }
+}
+
+/// The server's SCRAM decoy secret, `<data>/sasl-secret` (32 random bytes,
+/// created at first start, mode 0600). It is stable so that an unknown
+/// name gets the same SCRAM salt after a restart, as a real user does.
+fn sasl_secret(data_dir: &std::path::Path) -> Result<[u8; 32]> {
+    let path = data_dir.join("sasl-secret");
+    if let Ok(bytes) = std::fs::read(&path) {
+        return bytes.try_into().map_err(|_| {
+            Fail::runtime(format!(
+                "{} is damaged (not 32 bytes); delete it to make a new one",
+                path.display()
+            ))
+        });
+    }
+    let secret: [u8; 32] = rand::random();
+    let tmp = data_dir.join("sasl-secret.tmp");
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(&secret)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| Fail::runtime(format!("cannot write {}: {e}", path.display())))?;
+    Ok(secret)
 }
 
 /// The kind of a listener.
@@ -136,7 +170,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     }
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let imap = Arc::new(ServerContext::new(store.clone(), session_config(&cfg)));
+    let mut session_cfg = session_config(&cfg);
+    session_cfg.sasl_secret = sasl_secret(&data_dir)?;
+    let imap = Arc::new(ServerContext::new(store.clone(), session_cfg));
     let shared = Arc::new(Shared {
         store,
         tls: tls.clone(),

@@ -89,7 +89,7 @@ pub async fn run(cmd: UserCommand) -> Result<()> {
 }
 
 async fn hash(pw: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || password::hash_password(&pw))
+    tokio::task::spawn_blocking(move || password::make_credential(&pw))
         .await
         .map_err(|e| Fail::runtime(format!("password hashing failed: {e}")))?
         .map_err(|e| Fail::runtime(e.to_string()))

@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod password {
-    /// Checks a stored PHC credential (what the session will do).
-    pub fn verify_password(phc: &str, pw: &str) -> bool {
+    /// Checks a stored credential's argon2id line (what LOGIN will do).
+    pub fn verify_password(credential: &str, pw: &str) -> bool {
         use argon2::{Argon2, PasswordVerifier};
+        let phc = credential.lines().next().unwrap_or("");
         Argon2::default()
             .verify_password(pw.as_bytes(), phc)
             .is_ok()

@@ -1,14 +1,53 @@
 //! AUTHENTICATE (RFC 9051 6.2.2) with SASL-IR (RFC 4959). Mechanisms:
-//! PLAIN (RFC 4616). The exchange is a small state machine: `start` either
-//! finishes with the initial response or sends an empty continuation and
-//! leaves `Pending::Authenticate`; `respond` takes the client's line.
+//! PLAIN (RFC 4616), SCRAM-SHA-256 (RFC 7677) and, on TLS 1.3,
+//! SCRAM-SHA-256-PLUS with `tls-exporter` channel binding (RFC 9266).
+//!
+//! The client's messages are parsed and checked by `tidemark-sasl`; this
+//! module is the state machine between them. [`start`] takes the command
+//! (and its initial response), [`respond`] each client line; a step that
+//! needs another client line sends a continuation and leaves
+//! `Pending::Authenticate` with the next [`Step`]. `*` cancels (BAD).
+//!
+//! SCRAM for an unknown user, or one whose stored credential has no SCRAM
+//! keys (created before SCRAM existed: `tidemark user passwd` adds them),
+//! runs with decoy keys whose salt is stable per name, and fails at the
+//! proof like a wrong password, after the same delay.
 
-use crate::commands::login::{authenticate, check_privacy};
+use crate::commands::login::{auth_failed, check_privacy, complete_login, verify};
 use crate::error::CommandError;
-use crate::session::{CmdResult, Pending, Session};
+use crate::session::{CmdResult, Done, Pending, Session};
 use base64::Engine;
 use tidemark_imap_proto::decode::AuthResponse;
 use tidemark_imap_proto::{Code, Continuation, Response, Secret, Tag};
+use tidemark_sasl::{SaslError, plain, scram};
+
+/// Where an exchange stands: what the next client line is.
+pub(crate) enum Step {
+    Plain,
+    /// The client-first message.
+    ScramFirst {
+        plus: bool,
+    },
+    /// The client-final message.
+    ScramFinal {
+        exchange: Box<scram::Exchange>,
+        user: String,
+        known: bool,
+    },
+    /// The empty response after the server-final message.
+    ScramDone {
+        user: String,
+    },
+}
+
+/// The mechanisms offered on this connection (for CAPABILITY).
+pub(crate) fn mechanisms(s: &Session) -> Vec<&'static str> {
+    let mut m = vec!["PLAIN", "SCRAM-SHA-256"];
+    if s.conn.channel_binding.is_some() {
+        m.push("SCRAM-SHA-256-PLUS");
+    }
+    m
+}
 
 pub(crate) async fn start(
     s: &mut Session,
@@ -17,65 +56,147 @@ pub(crate) async fn start(
     initial: Option<Secret>,
 ) -> CmdResult {
     check_privacy(s)?;
-    if !mechanism.eq_ignore_ascii_case("PLAIN") {
-        return Err(CommandError::no(
-            Some(Code::Cannot),
-            format!("Unsupported authentication mechanism {mechanism}"),
-        ));
-    }
+    let step = match mechanism.to_ascii_uppercase().as_str() {
+        "PLAIN" => Step::Plain,
+        "SCRAM-SHA-256" => Step::ScramFirst { plus: false },
+        "SCRAM-SHA-256-PLUS" if s.conn.channel_binding.is_some() => Step::ScramFirst { plus: true },
+        _ => {
+            return Err(CommandError::no(
+                Some(Code::Cannot),
+                format!("Unsupported authentication mechanism {mechanism}"),
+            ));
+        }
+    };
     match initial {
         // SASL-IR: the initial response came with the command ("=" is empty).
-        Some(ir) => plain(s, ir.expose()).await,
-        None => {
-            s.send(Response::Continuation(Continuation::Base64(Vec::new())));
-            s.decoder.expect_auth_line();
-            s.pending = Pending::Authenticate {
-                tag,
-                mechanism: "PLAIN".into(),
+        Some(ir) => advance(s, tag, step, decode(ir.expose())?).await,
+        None => Ok(challenge(s, tag, step, Vec::new())),
+    }
+}
+
+/// A client line while an exchange is pending.
+pub(crate) async fn respond(
+    s: &mut Session,
+    tag: Tag,
+    step: Step,
+    resp: AuthResponse,
+) -> CmdResult {
+    match resp {
+        AuthResponse::Cancel => Err(CommandError::bad(None, "Authentication cancelled")),
+        AuthResponse::Data(line) => advance(s, tag, step, decode(line.expose())?).await,
+    }
+}
+
+/// Sends `+ base64(data)` and waits for the client's next line.
+fn challenge(s: &mut Session, tag: Tag, step: Step, data: Vec<u8>) -> Done {
+    s.send(Response::Continuation(Continuation::Base64(data)));
+    s.decoder.expect_auth_line();
+    s.pending = Pending::Authenticate { tag, step };
+    // The tagged answer comes with a later client line.
+    Done::ok("")
+}
+
+fn decode(b64: &[u8]) -> Result<Vec<u8>, CommandError> {
+    if b64.is_empty() || b64 == b"=" {
+        return Ok(Vec::new());
+    }
+    if b64.len() > tidemark_sasl::MAX_MESSAGE * 4 / 3 + 4 {
+        return Err(CommandError::bad(
+            Some(Code::TooBig),
+            "SASL response too long",
+        ));
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| CommandError::bad(None, "Invalid base64 in SASL response"))
+}
+
+async fn fail(s: &Session, e: SaslError) -> CommandError {
+    match e {
+        SaslError::Malformed(m) => CommandError::bad(None, format!("Malformed SASL message: {m}")),
+        SaslError::Refused(m) => CommandError::no(Some(Code::AuthenticationFailed), m.to_string()),
+        SaslError::AuthFailed => auth_failed(s).await,
+    }
+}
+
+async fn advance(s: &mut Session, tag: Tag, step: Step, msg: Vec<u8>) -> CmdResult {
+    match step {
+        Step::Plain => {
+            let p = match plain::parse(&msg) {
+                Ok(p) => p,
+                Err(e) => return Err(fail(s, e).await),
             };
-            // The tagged answer comes with the client's response.
-            Ok(crate::session::Done::ok(""))
+            if !p.authzid.is_empty() && p.authzid != p.authcid {
+                return Err(CommandError::no(
+                    Some(Code::AuthorizationFailed),
+                    "Authorization identity must be empty or equal the user",
+                ));
+            }
+            if verify(s, &p.authcid, &p.password).await {
+                complete_login(s, &p.authcid).await
+            } else {
+                Err(auth_failed(s).await)
+            }
+        }
+        Step::ScramFirst { plus } => {
+            let binding = s.channel_binding();
+            let first = match scram::parse_client_first(&msg, plus, &binding) {
+                Ok(f) => f,
+                Err(e) => return Err(fail(s, e).await),
+            };
+            if first.authzid.as_ref().is_some_and(|a| *a != first.username) {
+                return Err(CommandError::no(
+                    Some(Code::AuthorizationFailed),
+                    "Authorization identity must be empty or equal the user",
+                ));
+            }
+            let user = first.username.clone();
+            let keys = scram_keys(s, &user).await;
+            let known = keys.is_some();
+            let keys =
+                keys.unwrap_or_else(|| scram::ScramKeys::decoy(&user, &s.ctx.config.sasl_secret));
+            let nonce =
+                base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 18]>());
+            let (exchange, server_first) = scram::Exchange::start(first, keys, &nonce, &binding);
+            let next = Step::ScramFinal {
+                exchange: Box::new(exchange),
+                user,
+                known,
+            };
+            Ok(challenge(s, tag, next, server_first.into_bytes()))
+        }
+        Step::ScramFinal {
+            exchange,
+            user,
+            known,
+        } => match exchange.finish(&msg) {
+            Ok(server_final) if known => Ok(challenge(
+                s,
+                tag,
+                Step::ScramDone { user },
+                server_final.into_bytes(),
+            )),
+            Ok(_) => Err(auth_failed(s).await),
+            Err(e) => Err(fail(s, e).await),
+        },
+        Step::ScramDone { user } => {
+            if !msg.is_empty() {
+                return Err(CommandError::bad(
+                    None,
+                    "Expected an empty response after the server's final message",
+                ));
+            }
+            complete_login(s, &user).await
         }
     }
 }
 
-pub(crate) async fn respond(s: &mut Session, _mechanism: &str, resp: AuthResponse) -> CmdResult {
-    match resp {
-        AuthResponse::Cancel => Err(CommandError::bad(None, "Authentication cancelled")),
-        AuthResponse::Data(line) => plain(s, line.expose()).await,
+/// The user's stored SCRAM keys; `None` for an unknown user or a
+/// credential without them.
+async fn scram_keys(s: &Session, user: &str) -> Option<scram::ScramKeys> {
+    if user.is_empty() || user.len() > 255 {
+        return None;
     }
-}
-
-/// PLAIN: base64 of `authzid NUL authcid NUL passwd`.
-async fn plain(s: &mut Session, b64: &[u8]) -> CmdResult {
-    let raw = if b64 == b"=" {
-        Vec::new()
-    } else {
-        base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|_| CommandError::bad(None, "Invalid base64 in SASL response"))?
-    };
-    let mut parts = raw.split(|b| *b == 0);
-    let (Some(authz), Some(authc), Some(pw), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(CommandError::bad(None, "Malformed PLAIN response"));
-    };
-    let (Ok(authz), Ok(authc), Ok(pw)) = (
-        std::str::from_utf8(authz),
-        std::str::from_utf8(authc),
-        std::str::from_utf8(pw),
-    ) else {
-        return Err(CommandError::no(
-            Some(Code::AuthenticationFailed),
-            "Authentication failed",
-        ));
-    };
-    if !authz.is_empty() && authz != authc {
-        return Err(CommandError::no(
-            Some(Code::AuthorizationFailed),
-            "Authorization identity must be empty or equal the user",
-        ));
-    }
-    authenticate(s, authc, pw).await
+    let credential = s.ctx.store.credential(user).await.ok().flatten()?;
+    crate::password::scram_keys(&credential)
 }

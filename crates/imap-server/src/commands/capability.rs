@@ -16,7 +16,9 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
             caps.push("STARTTLS".into());
         }
         if s.conn.secured() || s.ctx.config.allow_plaintext_auth {
-            caps.push("AUTH=PLAIN".into());
+            for m in crate::commands::authenticate::mechanisms(s) {
+                caps.push(format!("AUTH={m}"));
+            }
         } else {
             caps.push("LOGINDISABLED".into());
         }

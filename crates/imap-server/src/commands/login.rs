@@ -35,29 +35,41 @@ fn auth_failed_now() -> CommandError {
 
 /// Verifies credentials and logs in, or fails after the configured delay.
 pub(crate) async fn authenticate(s: &mut Session, user: &str, pw: &str) -> CmdResult {
-    let ok = verify(s, user, pw).await;
-    if ok {
-        match s.ctx.store.open_account(user).await {
-            Ok(account) => {
-                s.login(account);
-                let caps = crate::commands::capability::list(s);
-                return Ok(Done::with_code(Code::Capability(caps), "Logged in"));
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot open account after successful authentication");
-                return Err(CommandError::no(
-                    Some(Code::Unavailable),
-                    "Account unavailable",
-                ));
-            }
-        }
+    if verify(s, user, pw).await {
+        complete_login(s, user).await
+    } else {
+        Err(auth_failed(s).await)
     }
-    tracing::info!(peer = %s.conn.peer, "authentication failed");
-    tokio::time::sleep(s.ctx.config.auth_failure_delay).await;
-    Err(auth_failed_now())
 }
 
-async fn verify(s: &Session, user: &str, pw: &str) -> bool {
+/// Enters the authenticated state as `user`, whose credentials checked.
+pub(crate) async fn complete_login(s: &mut Session, user: &str) -> CmdResult {
+    match s.ctx.store.open_account(user).await {
+        Ok(account) => {
+            s.login(account);
+            let caps = crate::commands::capability::list(s);
+            Ok(Done::with_code(Code::Capability(caps), "Logged in"))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot open account after successful authentication");
+            Err(CommandError::no(
+                Some(Code::Unavailable),
+                "Account unavailable",
+            ))
+        }
+    }
+}
+
+/// A failed authentication: logged, answered after the configured delay,
+/// the same for every cause.
+pub(crate) async fn auth_failed(s: &Session) -> CommandError {
+    tracing::info!(peer = %s.conn.peer, "authentication failed");
+    tokio::time::sleep(s.ctx.config.auth_failure_delay).await;
+    auth_failed_now()
+}
+
+/// Whether `pw` is `user`'s password (unknown users cost the same time).
+pub(crate) async fn verify(s: &Session, user: &str, pw: &str) -> bool {
     // Implausible names are never looked up, but cost the same time.
     let plausible = !user.is_empty() && user.len() <= 255;
     let credential = if plausible {

@@ -269,7 +269,7 @@ mod tests {
             SessionConfig::default(),
         ));
         let peer = "127.0.0.1:40000".parse().expect("addr");
-        let mut s = Session::new(ctx, ConnInfo { peer, tls: false });
+        let mut s = Session::new(ctx, ConnInfo::new(peer, false));
         s.greeting();
         talk(&mut s, b"a LOGIN alice pass\r\n").await;
         let mut big = String::from("Subject: big\r\n\r\n");

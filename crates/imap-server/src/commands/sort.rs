@@ -252,7 +252,7 @@ mod tests {
             SessionConfig::default(),
         ));
         let peer = "127.0.0.1:40000".parse().expect("addr");
-        let mut s = Session::new(ctx, ConnInfo { peer, tls: false });
+        let mut s = Session::new(ctx, ConnInfo::new(peer, false));
         s.greeting();
         talk(&mut s, "a LOGIN alice pass\r\n").await;
         for (date, raw) in MESSAGES {
