@@ -93,6 +93,8 @@ pub struct ConnInfo {
     /// The `tls-exporter` channel binding (RFC 9266) of a TLS 1.3
     /// connection; offers SCRAM-SHA-256-PLUS.
     pub channel_binding: Option<Vec<u8>>,
+    /// COMPRESS=DEFLATE is active.
+    pub compressed: bool,
 }
 
 impl ConnInfo {
@@ -103,6 +105,7 @@ impl ConnInfo {
             peer,
             tls,
             channel_binding: None,
+            compressed: false,
         }
     }
 
@@ -121,6 +124,10 @@ pub enum Outcome {
     /// Write the output, then start TLS on the stream and call
     /// [`Session::tls_started`].
     StartTls,
+    /// Write the output, then compress both directions with DEFLATE
+    /// (RFC 4978); the bytes from [`Session::take_compressed_input`] are the
+    /// first compressed input.
+    Compress,
     /// Write the output, then close.
     Close,
 }
@@ -261,6 +268,13 @@ impl Session {
         self.conn.channel_binding = channel_binding;
         self.decoder.clear_buffer();
         self.outcome = Outcome::Continue;
+    }
+
+    /// After [`Outcome::Compress`]: the bytes that arrived after the
+    /// COMPRESS command (compressed already); the session continues.
+    pub fn take_compressed_input(&mut self) -> Vec<u8> {
+        self.outcome = Outcome::Continue;
+        self.decoder.take_buffer()
     }
 
     /// The session is in IDLE (the client sends at most DONE meanwhile).

@@ -1,6 +1,7 @@
 //! The `tidemark` binary: `serve` and `user` administration.
 
 mod cli;
+mod compress;
 mod config;
 mod error;
 mod net;

@@ -31,28 +31,54 @@ pub async fn handle_imap(
     let conn = ConnInfo::new(peer, implicit_tls);
     let mut session = Session::new(ctx, conn);
     if implicit_tls {
-        let Some(mut tls) = handshake(&shared, stream, peer).await else {
+        let Some(tls) = handshake(&shared, stream, peer).await else {
             return;
         };
         session.tls_started(channel_binding(&tls));
-        let _ = drive(&mut tls, &mut session, &shared).await;
-        let _ = tls.shutdown().await;
+        drive_to_end(tls, &mut session, &shared).await;
         return;
     }
     let mut stream = stream;
     match drive(&mut stream, &mut session, &shared).await {
         Ok(Outcome::StartTls) => {
-            let Some(mut tls) = handshake(&shared, stream, peer).await else {
+            let Some(tls) = handshake(&shared, stream, peer).await else {
                 return;
             };
             session.tls_started(channel_binding(&tls));
-            let _ = drive(&mut tls, &mut session, &shared).await;
-            let _ = tls.shutdown().await;
+            drive_to_end(tls, &mut session, &shared).await;
         }
+        Ok(Outcome::Compress) => compressed(stream, &mut session, &shared).await,
         _ => {
             let _ = stream.shutdown().await;
         }
     }
+}
+
+/// Runs the session over `stream` (no STARTTLS possible any more) until it
+/// ends, switching to DEFLATE if the client asks.
+async fn drive_to_end<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    session: &mut Session,
+    shared: &Shared,
+) {
+    match drive(&mut stream, session, shared).await {
+        Ok(Outcome::Compress) => compressed(stream, session, shared).await,
+        _ => {
+            let _ = stream.shutdown().await;
+        }
+    }
+}
+
+/// The rest of the session under COMPRESS=DEFLATE (RFC 4978).
+async fn compressed<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: S,
+    session: &mut Session,
+    shared: &Shared,
+) {
+    let buffered = session.take_compressed_input();
+    let mut z = crate::compress::Deflate::new(stream, buffered);
+    let _ = drive(&mut z, session, shared).await;
+    let _ = z.shutdown().await;
 }
 
 async fn handshake(

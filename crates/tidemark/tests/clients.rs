@@ -1,5 +1,6 @@
 //! Real clients against the real binary: Python imaplib (every command of
-//! issue 2), mbsync two-way sync, curl over imap:// and imaps://.
+//! issue 2), COMPRESS=DEFLATE with zlib, mbsync two-way sync, curl over
+//! imap:// and imaps://.
 
 mod common;
 
@@ -14,8 +15,8 @@ fn cert(server: &TestServer) -> String {
         .to_string()
 }
 
-#[test]
-fn python_imaplib_every_command() {
+/// Runs a Python script with `PORT TLS_PORT CAFILE` of a fresh server.
+fn python_with_ports(script: &str, marker: &str) {
     if !require("python3") {
         return;
     }
@@ -25,7 +26,19 @@ fn python_imaplib_every_command() {
         server.imaps.port().to_string(),
         cert(&server),
     ];
-    common::run_script("imaplib_all.py", &args, "all checks passed");
+    common::run_script(script, &args, marker);
+}
+
+#[test]
+fn python_imaplib_every_command() {
+    python_with_ports("imaplib_all.py", "all checks passed");
+}
+
+/// COMPRESS=DEFLATE over TLS and over plain TCP with zlib as the inflater;
+/// prints the bytes saved on a FETCH of 1,000 text messages.
+#[test]
+fn python_zlib_compress() {
+    python_with_ports("compress_zlib.py", "compress checks passed");
 }
 
 #[test]

@@ -294,6 +294,14 @@ impl CommandDecoder {
         self.reset();
     }
 
+    /// Takes the bytes buffered after the last complete command and empties
+    /// the buffer (after COMPRESS: they are already compressed).
+    pub fn take_buffer(&mut self) -> Vec<u8> {
+        let rest = self.buf.get(self.start..).unwrap_or_default().to_vec();
+        self.reset();
+        rest
+    }
+
     fn reset(&mut self) {
         self.buf.clear();
         self.start = 0;

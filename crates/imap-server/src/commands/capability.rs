@@ -55,6 +55,7 @@ pub(crate) fn list(s: &Session) -> Vec<String> {
         "OBJECTID",
         "NOTIFY",
         "UIDONLY",
+        "COMPRESS=DEFLATE",
     ] {
         caps.push(c.into());
     }

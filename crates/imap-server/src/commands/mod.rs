@@ -6,6 +6,7 @@ pub(crate) mod append;
 pub(crate) mod authenticate;
 pub(crate) mod capability;
 pub(crate) mod close;
+pub(crate) mod compress;
 pub(crate) mod copy;
 pub(crate) mod create;
 pub(crate) mod delete;
@@ -115,6 +116,7 @@ pub(crate) async fn dispatch(s: &mut Session, cmd: Command) -> CmdResult {
             charset,
             search,
         } => thread::run(s, mode, algorithm, charset, search).await,
+        C::Compress { mechanism } => compress::run(s, mechanism),
         other => Err(CommandError::bad(
             Some(Code::Cannot),
             format!("{} is not supported by this server yet", other.name()),

@@ -12,6 +12,13 @@ pub(crate) fn run(s: &mut Session) -> CmdResult {
             "TLS is already active",
         ));
     }
+    if s.conn.compressed {
+        // RFC 4978 4: TLS goes under compression, never over it.
+        return Err(CommandError::bad(
+            Some(Code::ClientBug),
+            "STARTTLS after COMPRESS is not allowed",
+        ));
+    }
     if !s.ctx.config.starttls_available {
         return Err(CommandError::no(
             Some(Code::Unavailable),
