@@ -24,4 +24,4 @@ pub mod password;
 pub mod selected;
 pub mod session;
 
-pub use session::{ConnInfo, Outcome, ServerContext, Session, SessionConfig};
+pub use session::{ConnInfo, Outcome, ServerContext, Session, SessionConfig, TokenValidator};

@@ -64,10 +64,18 @@ impl Default for SessionConfig {
     }
 }
 
+/// Checks OAuth 2.0 bearer tokens for OAUTHBEARER and XOAUTH2: gives the
+/// account a valid token is for, or why it is refused (logged, never sent).
+pub trait TokenValidator: Send + Sync {
+    fn validate(&self, token: &str) -> Result<String, String>;
+}
+
 /// What the whole server shares with each session.
 pub struct ServerContext {
     pub store: Arc<dyn Store>,
     pub config: SessionConfig,
+    /// Offers OAUTHBEARER and XOAUTH2 when set.
+    pub oauth: Option<Arc<dyn TokenValidator>>,
     /// Where password verification runs (bounded memory and CPU).
     pub(crate) hashing: crate::password::HashPool,
 }
@@ -79,6 +87,7 @@ impl ServerContext {
         ServerContext {
             store,
             config,
+            oauth: None,
             hashing: crate::password::HashPool::new(cores),
         }
     }

@@ -41,6 +41,8 @@ pub struct Config {
     pub limits: Limits,
     /// `[search] index`: keep the text index (default on).
     pub search_index: bool,
+    /// OAUTHBEARER / XOAUTH2 token checking; `None`: not offered.
+    pub oauth: Option<OAuthConfig>,
     /// `[store] account_linger`: how long an account stays open after its
     /// last session ends (default 120 s).
     pub account_linger: Duration,
@@ -52,6 +54,20 @@ pub struct TlsConfig {
     pub cert: Option<PathBuf>,
     /// PEM private key.
     pub key: Option<PathBuf>,
+}
+
+/// `[oauth]`: JWT access tokens signed by an issuer whose public keys are
+/// in a JWK set file or one PEM file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthConfig {
+    /// Required `iss`.
+    pub issuer: String,
+    /// Required `aud`.
+    pub audience: String,
+    /// A JWK set (`{"keys": [...]}`), or one public key in PEM.
+    pub keys_file: PathBuf,
+    /// The claim naming the account (default `sub`).
+    pub user_claim: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -96,6 +112,17 @@ struct FileConfig {
     limits: Option<LimitsSection>,
     search: Option<SearchSection>,
     store: Option<StoreSection>,
+    oauth: Option<OAuthSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OAuthSection {
+    issuer: Option<String>,
+    audience: Option<String>,
+    jwks_file: Option<PathBuf>,
+    pem_file: Option<PathBuf>,
+    user_claim: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -304,6 +331,35 @@ pub fn resolve(args: &ServeArgs) -> Result<Config> {
         allow_plaintext: fc.auth.and_then(|a| a.allow_plaintext).unwrap_or(false),
     };
 
+    let oauth = match fc.oauth {
+        None => None,
+        Some(o) => {
+            let need = |v: Option<String>, key: &str| {
+                v.filter(|v| !v.is_empty()).ok_or_else(|| {
+                    Fail::config(format!(
+                        "{}: required in [oauth]",
+                        file_name(&format!("[oauth] {key}"))
+                    ))
+                })
+            };
+            let keys_file = match (o.jwks_file, o.pem_file) {
+                (Some(f), None) | (None, Some(f)) => relative_to(base.as_deref(), f),
+                _ => {
+                    return Err(Fail::config(format!(
+                        "{}: set exactly one of `jwks_file` and `pem_file`",
+                        file_name("[oauth]")
+                    )));
+                }
+            };
+            Some(OAuthConfig {
+                issuer: need(o.issuer, "issuer")?,
+                audience: need(o.audience, "audience")?,
+                keys_file,
+                user_claim: o.user_claim.unwrap_or_else(|| "sub".into()),
+            })
+        }
+    };
+
     let ls = fc.limits.unwrap_or_default();
     let max_literal = ls.max_literal.unwrap_or(DEFAULT_MAX_LITERAL);
     if max_literal == 0 {
@@ -344,6 +400,7 @@ pub fn resolve(args: &ServeArgs) -> Result<Config> {
             auth_failure_delay: Duration::from_millis(delay),
         },
         search_index: fc.search.and_then(|s| s.index).unwrap_or(true),
+        oauth,
         account_linger: Duration::from_secs(fc.store.and_then(|s| s.account_linger).unwrap_or(120)),
     })
 }
@@ -506,6 +563,19 @@ auth_failure_delay_ms = 0
             ("[limits]\nmax_literal = -1\n", "max_literal"),
             ("hostname = \"bad host\"\n", "hostname"),
             ("[imap\n", "t.toml"),
+            (
+                "[oauth]\naudience = \"a\"\npem_file = \"k.pem\"\n",
+                "[oauth] issuer",
+            ),
+            (
+                "[oauth]\nissuer = \"i\"\npem_file = \"k.pem\"\n",
+                "[oauth] audience",
+            ),
+            ("[oauth]\nissuer = \"i\"\naudience = \"a\"\n", "jwks_file"),
+            (
+                "[oauth]\nissuer = \"i\"\naudience = \"a\"\njwks = \"x\"\n",
+                "jwks",
+            ),
         ];
         for (text, needle) in cases {
             std::fs::write(&cfg, text).unwrap();
@@ -527,6 +597,34 @@ auth_failure_delay_ms = 0
         ]))
         .unwrap_err();
         assert!(e.msg.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn oauth_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("t.toml");
+        std::fs::write(
+            &cfg,
+            "[oauth]\nissuer = \"https://i\"\naudience = \"imap\"\njwks_file = \"keys.json\"\n",
+        )
+        .unwrap();
+        let c = resolve(&serve(&["--config", cfg.to_str().unwrap()])).unwrap();
+        let o = c.oauth.expect("oauth");
+        assert_eq!(
+            (
+                o.issuer.as_str(),
+                o.audience.as_str(),
+                o.user_claim.as_str()
+            ),
+            ("https://i", "imap", "sub")
+        );
+        assert_eq!(
+            o.keys_file,
+            dir.path().join("keys.json"),
+            "relative to the file"
+        );
+        let c = resolve(&serve(&["--data-dir", "/nonexistent"])).unwrap();
+        assert!(c.oauth.is_none(), "off by default");
     }
 
     #[test]

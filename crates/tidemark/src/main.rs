@@ -5,6 +5,7 @@ mod compress;
 mod config;
 mod error;
 mod net;
+mod oauth;
 mod serve;
 mod store;
 mod tls;

@@ -172,7 +172,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut session_cfg = session_config(&cfg);
     session_cfg.sasl_secret = sasl_secret(&data_dir)?;
-    let imap = Arc::new(ServerContext::new(store.clone(), session_cfg));
+    let mut imap = ServerContext::new(store.clone(), session_cfg);
+    if let Some(o) = &cfg.oauth {
+        let v = crate::oauth::JwtValidator::load(o).map_err(Fail::config)?;
+        imap.oauth = Some(Arc::new(v));
+    }
+    let imap = Arc::new(imap);
     let shared = Arc::new(Shared {
         store,
         tls: tls.clone(),

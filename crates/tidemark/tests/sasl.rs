@@ -1,7 +1,8 @@
 //! SASL over the real server: SCRAM-SHA-256 with an independent client
 //! (Perl's Authen::SCRAM), SCRAM-SHA-256-PLUS over TLS 1.3 with the
 //! `tls-exporter` binding computed by a rustls client, downgrade and
-//! binding mismatches, and unknown users answered like wrong passwords.
+//! binding mismatches, unknown users answered like wrong passwords, and
+//! OAUTHBEARER / XOAUTH2 (Python imaplib) with tokens the test signs.
 
 mod common;
 
@@ -267,4 +268,124 @@ fn scram_plus_binds_to_the_tls_channel() {
         ))
         .expect("auth");
     assert!(!ok && String::from_utf8_lossy(resp.last().expect("tagged")).contains("NO [CANNOT]"));
+}
+
+/// A token signed with `key` (ES256).
+fn token(key: &jsonwebtoken::EncodingKey, claims: serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256),
+        &claims,
+        key,
+    )
+    .expect("sign")
+}
+
+#[test]
+fn oauthbearer_and_xoauth2_with_signed_tokens() {
+    // The issuer's key pair; the server gets the public half in PEM.
+    let kp = rcgen::KeyPair::generate().expect("key pair");
+    let signer =
+        jsonwebtoken::EncodingKey::from_ec_pem(kp.serialize_pem().as_bytes()).expect("key");
+    let mut server = TestServer::start();
+    server.kill9();
+    let dir = server.data_dir().to_path_buf();
+    std::fs::write(dir.join("issuer.pem"), kp.public_key_pem()).expect("pem");
+    std::fs::write(
+        dir.join("tidemark.toml"),
+        "[oauth]\nissuer = \"https://idp.test\"\naudience = \"imap\"\npem_file = \"issuer.pem\"\nuser_claim = \"email\"\n",
+    )
+    .expect("config");
+    server.spawn();
+
+    let claims = |email: &str, aud: &str, exp: u64| serde_json::json!({"iss": "https://idp.test", "aud": aud, "exp": exp, "email": email, "sub": "x1"});
+    let good = token(
+        &signer,
+        claims("alice", "imap", jsonwebtoken::get_current_timestamp() + 600),
+    );
+    let bearer =
+        |authz: &str, tok: &str| B64.encode(format!("n,{authz},\x01auth=Bearer {tok}\x01\x01"));
+    let mut c = common::Client::connect(server.imap).expect("connect");
+    let (_, resp) = c.cmd("CAPABILITY").expect("caps");
+    let caps = String::from_utf8_lossy(&resp[0]).to_string();
+    assert!(
+        caps.contains("AUTH=OAUTHBEARER") && caps.contains("AUTH=XOAUTH2"),
+        "{caps}"
+    );
+
+    // Refused tokens: the RFC 7628 error challenge, then NO after the
+    // client's %x01.
+    let other_key = rcgen::KeyPair::generate().expect("key pair");
+    let forged = token(
+        &jsonwebtoken::EncodingKey::from_ec_pem(other_key.serialize_pem().as_bytes()).expect("key"),
+        claims("alice", "imap", jsonwebtoken::get_current_timestamp() + 600),
+    );
+    let refused = [
+        (
+            "expired",
+            bearer(
+                "",
+                &token(
+                    &signer,
+                    claims(
+                        "alice",
+                        "imap",
+                        jsonwebtoken::get_current_timestamp() - 3600,
+                    ),
+                ),
+            ),
+        ),
+        (
+            "wrong audience",
+            bearer(
+                "",
+                &token(
+                    &signer,
+                    claims("alice", "smtp", jsonwebtoken::get_current_timestamp() + 600),
+                ),
+            ),
+        ),
+        ("another issuer's key", bearer("", &forged)),
+        ("authzid of someone else", bearer("a=bob", &good)),
+    ];
+    for (what, ir) in refused {
+        let tag = c.take_tag();
+        c.send_line(&format!("{tag} AUTHENTICATE OAUTHBEARER {ir}"))
+            .expect("send");
+        let challenge = text_line(&c.read_response().expect("challenge"));
+        let json = B64
+            .decode(
+                challenge
+                    .strip_prefix("+ ")
+                    .unwrap_or_else(|| panic!("{what}: {challenge}")),
+            )
+            .expect("b64");
+        assert_eq!(json, br#"{"status":"invalid_token"}"#, "{what}");
+        c.send_line("AQ==").expect("dummy");
+        let end = text_line(&c.read_response().expect("tagged"));
+        assert!(
+            end.starts_with(&format!("{tag} NO [AUTHENTICATIONFAILED]")),
+            "{what}: {end}"
+        );
+    }
+    let (ok, resp) = c
+        .cmd(&format!(
+            "AUTHENTICATE OAUTHBEARER {}",
+            bearer("a=alice", &good)
+        ))
+        .expect("auth");
+    assert!(
+        ok,
+        "{:?}",
+        resp.iter().map(|r| text_line(r)).collect::<Vec<_>>()
+    );
+
+    // XOAUTH2 from Python's imaplib (a real client), the same token.
+    if require("python3") {
+        let args = [server.imap.port().to_string(), good];
+        common::run_script("xoauth2_imaplib.py", &args, "xoauth2 ok");
+    }
+}
+
+fn text_line(r: &[u8]) -> String {
+    String::from_utf8_lossy(r).trim_end().to_string()
 }

@@ -1,6 +1,9 @@
 //! AUTHENTICATE (RFC 9051 6.2.2) with SASL-IR (RFC 4959). Mechanisms:
 //! PLAIN (RFC 4616), SCRAM-SHA-256 (RFC 7677) and, on TLS 1.3,
-//! SCRAM-SHA-256-PLUS with `tls-exporter` channel binding (RFC 9266).
+//! SCRAM-SHA-256-PLUS with `tls-exporter` channel binding (RFC 9266); with
+//! a token validator configured, OAUTHBEARER (RFC 7628) and XOAUTH2. A
+//! refused token gets the mechanism's JSON error as a challenge, then NO
+//! after the client's dummy response (RFC 7628 3.2.3).
 //!
 //! The client's messages are parsed and checked by `tidemark-sasl`; this
 //! module is the state machine between them. [`start`] takes the command
@@ -19,7 +22,7 @@ use crate::session::{CmdResult, Done, Pending, Session};
 use base64::Engine;
 use tidemark_imap_proto::decode::AuthResponse;
 use tidemark_imap_proto::{Code, Continuation, Response, Secret, Tag};
-use tidemark_sasl::{SaslError, plain, scram};
+use tidemark_sasl::{SaslError, oauth, plain, scram};
 
 /// Where an exchange stands: what the next client line is.
 pub(crate) enum Step {
@@ -38,6 +41,12 @@ pub(crate) enum Step {
     ScramDone {
         user: String,
     },
+    /// The client's token message.
+    OAuth {
+        xoauth2: bool,
+    },
+    /// The dummy response after an error challenge.
+    OAuthFailed,
 }
 
 /// The mechanisms offered on this connection (for CAPABILITY).
@@ -45,6 +54,9 @@ pub(crate) fn mechanisms(s: &Session) -> Vec<&'static str> {
     let mut m = vec!["PLAIN", "SCRAM-SHA-256"];
     if s.conn.channel_binding.is_some() {
         m.push("SCRAM-SHA-256-PLUS");
+    }
+    if s.ctx.oauth.is_some() {
+        m.extend(["OAUTHBEARER", "XOAUTH2"]);
     }
     m
 }
@@ -60,6 +72,8 @@ pub(crate) async fn start(
         "PLAIN" => Step::Plain,
         "SCRAM-SHA-256" => Step::ScramFirst { plus: false },
         "SCRAM-SHA-256-PLUS" if s.conn.channel_binding.is_some() => Step::ScramFirst { plus: true },
+        "OAUTHBEARER" if s.ctx.oauth.is_some() => Step::OAuth { xoauth2: false },
+        "XOAUTH2" if s.ctx.oauth.is_some() => Step::OAuth { xoauth2: true },
         _ => {
             return Err(CommandError::no(
                 Some(Code::Cannot),
@@ -179,6 +193,40 @@ async fn advance(s: &mut Session, tag: Tag, step: Step, msg: Vec<u8>) -> CmdResu
             Ok(_) => Err(auth_failed(s).await),
             Err(e) => Err(fail(s, e).await),
         },
+        Step::OAuth { xoauth2 } => {
+            let parsed = if xoauth2 {
+                oauth::parse_xoauth2(&msg)
+            } else {
+                oauth::parse_oauthbearer(&msg)
+            };
+            let req = match parsed {
+                Ok(r) => r,
+                Err(e) => return Err(fail(s, e).await),
+            };
+            let verdict = match &s.ctx.oauth {
+                Some(v) => v.validate(&req.token),
+                None => Err("OAuth is not configured".into()),
+            };
+            match verdict {
+                // The token's account; a user named in the message must be it.
+                Ok(user) if req.user.as_ref().is_none_or(|u| *u == user) => {
+                    complete_login(s, &user).await
+                }
+                other => {
+                    let why = other
+                        .err()
+                        .unwrap_or_else(|| "token is for another user".into());
+                    tracing::info!(peer = %s.conn.peer, "OAuth token refused: {why}");
+                    let error = if xoauth2 {
+                        oauth::xoauth2_error(None)
+                    } else {
+                        oauth::oauthbearer_error(None, None)
+                    };
+                    Ok(challenge(s, tag, Step::OAuthFailed, error.into_bytes()))
+                }
+            }
+        }
+        Step::OAuthFailed => Err(auth_failed(s).await),
         Step::ScramDone { user } => {
             if !msg.is_empty() {
                 return Err(CommandError::bad(
