@@ -8,10 +8,11 @@
 //! error.rs          CommandError and the one StoreError -> response code mapping
 //! list_match.rs     LIST/LSUB wildcard matching
 //! password.rs       password hashing for LOGIN/PLAIN
+//! throttle.rs       failed-authentication throttling per address and account
 //! ```
 //!
 //! The network layer feeds bytes with [`Session::handle_input`] and writes
-//! what it returns; STARTTLS is an [`Outcome`] it applies. No handler ever
+//! what it returns; STARTTLS and COMPRESS are [`Outcome`]s it applies. No handler ever
 //! touches a socket.
 
 pub mod command_table;
@@ -23,5 +24,6 @@ mod names;
 pub mod password;
 pub mod selected;
 pub mod session;
+pub mod throttle;
 
 pub use session::{ConnInfo, Outcome, ServerContext, Session, SessionConfig, TokenValidator};

@@ -44,6 +44,8 @@ pub struct SessionConfig {
     pub max_line: usize,
     /// Delay before answering a failed authentication.
     pub auth_failure_delay: Duration,
+    /// Failed-authentication throttling.
+    pub throttle: crate::throttle::ThrottleConfig,
     /// Server secret for SCRAM decoys (unknown users get a salt derived
     /// from it and their name). Keep it stable across restarts, or the
     /// salt of an unknown name changes while a real user's does not.
@@ -60,6 +62,7 @@ impl Default for SessionConfig {
             max_line: 64 * 1024,
             auth_failure_delay: Duration::from_secs(1),
             sasl_secret: rand::random(),
+            throttle: crate::throttle::ThrottleConfig::default(),
         }
     }
 }
@@ -76,6 +79,7 @@ pub struct ServerContext {
     pub config: SessionConfig,
     /// Offers OAUTHBEARER and XOAUTH2 when set.
     pub oauth: Option<Arc<dyn TokenValidator>>,
+    pub(crate) throttle: crate::throttle::AuthThrottle,
     /// Where password verification runs (bounded memory and CPU).
     pub(crate) hashing: crate::password::HashPool,
 }
@@ -86,6 +90,7 @@ impl ServerContext {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         ServerContext {
             store,
+            throttle: crate::throttle::AuthThrottle::new(config.throttle),
             config,
             oauth: None,
             hashing: crate::password::HashPool::new(cores),
@@ -140,6 +145,18 @@ pub enum Outcome {
     /// Write the output, then close.
     Close,
 }
+
+/// Before authentication a client can make the server hold only a small
+/// command: 24 KiB lines (AUTHENTICATE with a large OAuth token), 8 KiB
+/// literals (LITERAL+ included), 32 KiB in all. 1,000 anonymous
+/// connections then cost at most ~32 MiB of buffered input.
+const PRE_AUTH_LIMITS: Limits = Limits {
+    max_line: 24 * 1024,
+    max_literal: 8 * 1024,
+    max_command: 32 * 1024,
+    max_depth: 16,
+    literal_minus: false,
+};
 
 /// The session state (RFC 9051 3).
 pub(crate) enum State {
@@ -196,6 +213,7 @@ pub struct Session {
     /// NOTIFY settings (RFC 5465); `None`: NOTIFY NONE.
     pub(crate) notify: Option<crate::commands::notify::NotifyState>,
     greeted: bool,
+    created: std::time::Instant,
 }
 
 /// Result of a command handler: the text (and code) of its tagged OK.
@@ -224,16 +242,12 @@ pub(crate) type CmdResult = Result<Done, CommandError>;
 impl Session {
     /// A new session for an accepted connection.
     pub fn new(ctx: Arc<ServerContext>, conn: ConnInfo) -> Session {
-        let limits = Limits {
-            max_line: ctx.config.max_line,
-            max_literal: ctx.config.max_literal,
-            ..Limits::default()
-        };
         Session {
-            decoder: CommandDecoder::new(limits),
+            decoder: CommandDecoder::new(PRE_AUTH_LIMITS),
             ctx,
             conn,
             state: State::NotAuthenticated,
+            created: std::time::Instant::now(),
             enabled: Enabled::default(),
             pending: Pending::None,
             out: Vec::with_capacity(1024),
@@ -284,6 +298,11 @@ impl Session {
     pub fn take_compressed_input(&mut self) -> Vec<u8> {
         self.outcome = Outcome::Continue;
         self.decoder.take_buffer()
+    }
+
+    /// Time since the connection was accepted.
+    pub fn age(&self) -> Duration {
+        self.created.elapsed()
     }
 
     /// The session is in IDLE (the client sends at most DONE meanwhile).
@@ -696,6 +715,11 @@ impl Session {
 
     /// Enters authenticated state for `account`.
     pub(crate) fn login(&mut self, account: Arc<dyn Account>) {
+        self.decoder.set_limits(Limits {
+            max_line: self.ctx.config.max_line,
+            max_literal: self.ctx.config.max_literal,
+            ..Limits::default()
+        });
         self.watch = Some(account.watch());
         self.state = State::Authenticated(account);
     }

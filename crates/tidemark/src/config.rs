@@ -85,6 +85,17 @@ pub struct Limits {
     pub max_line: usize,
     /// Pause after a failed authentication.
     pub auth_failure_delay: Duration,
+    /// Open connections per client address (IPv6: per /64); 0: no limit.
+    pub max_connections_per_ip: usize,
+    /// Failed authentications per address in 10 minutes before the address
+    /// is refused for the rest of them; 0: no limit.
+    pub auth_failures_per_ip: u32,
+    /// Failed authentications per account name in 10 minutes before each
+    /// further failure is answered 5 s later; 0: no limit.
+    pub auth_failures_per_account: u32,
+    /// Loopback clients (a local proxy) are exempt from the per-address
+    /// limits.
+    pub exempt_loopback: bool,
 }
 
 impl Default for Limits {
@@ -93,6 +104,10 @@ impl Default for Limits {
             max_literal: DEFAULT_MAX_LITERAL,
             max_line: DEFAULT_MAX_LINE,
             auth_failure_delay: Duration::from_millis(DEFAULT_AUTH_FAILURE_DELAY_MS),
+            max_connections_per_ip: 64,
+            auth_failures_per_ip: 10,
+            auth_failures_per_account: 20,
+            exempt_loopback: true,
         }
     }
 }
@@ -162,6 +177,10 @@ struct LimitsSection {
     max_literal: Option<u64>,
     max_line: Option<u64>,
     auth_failure_delay_ms: Option<u64>,
+    max_connections_per_ip: Option<usize>,
+    auth_failures_per_ip: Option<u32>,
+    auth_failures_per_account: Option<u32>,
+    exempt_loopback: Option<bool>,
 }
 
 fn parse_file(path: &Path) -> Result<FileConfig> {
@@ -398,6 +417,10 @@ pub fn resolve(args: &ServeArgs) -> Result<Config> {
             max_literal,
             max_line: max_line as usize,
             auth_failure_delay: Duration::from_millis(delay),
+            max_connections_per_ip: ls.max_connections_per_ip.unwrap_or(64),
+            auth_failures_per_ip: ls.auth_failures_per_ip.unwrap_or(10),
+            auth_failures_per_account: ls.auth_failures_per_account.unwrap_or(20),
+            exempt_loopback: ls.exempt_loopback.unwrap_or(true),
         },
         search_index: fc.search.and_then(|s| s.index).unwrap_or(true),
         oauth,

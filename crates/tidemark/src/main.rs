@@ -3,6 +3,7 @@
 mod cli;
 mod compress;
 mod config;
+mod conn_limit;
 mod error;
 mod net;
 mod oauth;

@@ -13,8 +13,10 @@ use tokio::net::TcpStream;
 
 /// Time allowed for a TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Inactivity before authentication.
-const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(120);
+/// Idle time allowed before authentication.
+const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time from connecting to authenticating, however active the client.
+const PRE_AUTH_DEADLINE: Duration = Duration::from_secs(120);
 /// Inactivity after authentication: at least 30 minutes (RFC 9051 5.4).
 const AUTH_TIMEOUT: Duration = Duration::from_secs(31 * 60);
 
@@ -79,6 +81,17 @@ async fn compressed<S: AsyncRead + AsyncWrite + Unpin>(
     let mut z = crate::compress::Deflate::new(stream, buffered);
     let _ = drive(&mut z, session, shared).await;
     let _ = z.shutdown().await;
+}
+
+/// A connection over the per-address limit: the plain port gets a BYE
+/// greeting (RFC 9051 7.1.5); the TLS port is closed without a handshake
+/// (not worth the CPU).
+pub async fn refuse(mut stream: TcpStream, implicit_tls: bool) {
+    if !implicit_tls {
+        let bye = b"* BYE [UNAVAILABLE] Too many connections from your address\r\n";
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(bye)).await;
+    }
+    let _ = stream.shutdown().await;
 }
 
 async fn handshake(
@@ -155,10 +168,13 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
         } else if buf.is_empty() {
             buf = vec![0u8; READ_BUF];
         }
+        // Before authentication: idle at most PRE_AUTH_TIMEOUT, and done
+        // within PRE_AUTH_DEADLINE of connecting however slowly bytes
+        // trickle in (slowloris).
         let limit = if session.is_authenticated() {
             AUTH_TIMEOUT
         } else {
-            PRE_AUTH_TIMEOUT
+            PRE_AUTH_TIMEOUT.min(PRE_AUTH_DEADLINE.saturating_sub(session.age()))
         };
         let idling = session.is_idling();
         let wake = if session.wants_notices()
@@ -204,7 +220,11 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             }
             Wake::Timeout => {
                 stream
-                    .write_all(&session.bye("Autologout; idle for too long"))
+                    .write_all(&session.bye(if session.is_authenticated() {
+                        "Autologout; idle for too long"
+                    } else {
+                        "Authentication took too long"
+                    }))
                     .await?;
                 stream.flush().await?;
                 return Ok(Outcome::Close);

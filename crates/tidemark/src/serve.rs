@@ -28,6 +28,8 @@ pub struct Shared {
     pub shutdown: watch::Receiver<bool>,
     /// What each IMAP session gets (store + session settings from the config).
     pub imap: Arc<ServerContext>,
+    /// Open connections per client address.
+    pub connections: Arc<crate::conn_limit::ConnLimiter>,
 }
 
 impl Shared {
@@ -48,6 +50,12 @@ pub fn session_config(cfg: &Config) -> SessionConfig {
         auth_failure_delay: cfg.limits.auth_failure_delay,
         // Replaced by the data directory's secret when serving.
         sasl_secret: rand::random(),
+        throttle: tidemark_imap_server::throttle::ThrottleConfig {
+            per_ip: cfg.limits.auth_failures_per_ip,
+            per_account: cfg.limits.auth_failures_per_account,
+            exempt_loopback: cfg.limits.exempt_loopback,
+            ..Default::default()
+        },
     }
 }
 
@@ -178,12 +186,17 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         imap.oauth = Some(Arc::new(v));
     }
     let imap = Arc::new(imap);
+    let connections = crate::conn_limit::ConnLimiter::new(
+        cfg.limits.max_connections_per_ip,
+        cfg.limits.exempt_loopback,
+    );
     let shared = Arc::new(Shared {
         store,
         tls: tls.clone(),
         config: Arc::new(cfg),
         shutdown: shutdown_rx,
         imap,
+        connections,
     });
 
     // Each connection task holds a clone of `conn_tx`; when all are gone,
@@ -233,8 +246,14 @@ async fn accept_loop(l: TcpListener, proto: Proto, shared: Arc<Shared>, conn_tx:
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 let guard = conn_tx.clone();
+                let Some(place) = shared.connections.acquire(peer.ip()) else {
+                    tracing::info!(%peer, "too many connections from this address");
+                    tokio::spawn(crate::net::refuse(stream, proto == Proto::Imaps));
+                    continue;
+                };
                 tokio::spawn(async move {
                     crate::net::handle_imap(stream, peer, proto == Proto::Imaps, shared).await;
+                    drop(place);
                     drop(guard);
                 });
             }

@@ -16,7 +16,7 @@
 //! runs with decoy keys whose salt is stable per name, and fails at the
 //! proof like a wrong password, after the same delay.
 
-use crate::commands::login::{auth_failed, check_privacy, complete_login, verify};
+use crate::commands::login::{auth_failed, check_privacy, complete_login, throttled, verify};
 use crate::error::CommandError;
 use crate::session::{CmdResult, Done, Pending, Session};
 use base64::Engine;
@@ -45,8 +45,11 @@ pub(crate) enum Step {
     OAuth {
         xoauth2: bool,
     },
-    /// The dummy response after an error challenge.
-    OAuthFailed,
+    /// The dummy response after an error challenge (`user`: the one the
+    /// client named).
+    OAuthFailed {
+        user: Option<String>,
+    },
 }
 
 /// The mechanisms offered on this connection (for CAPABILITY).
@@ -125,11 +128,11 @@ fn decode(b64: &[u8]) -> Result<Vec<u8>, CommandError> {
         .map_err(|_| CommandError::bad(None, "Invalid base64 in SASL response"))
 }
 
-async fn fail(s: &Session, e: SaslError) -> CommandError {
+async fn fail(s: &Session, e: SaslError, user: Option<&str>) -> CommandError {
     match e {
         SaslError::Malformed(m) => CommandError::bad(None, format!("Malformed SASL message: {m}")),
         SaslError::Refused(m) => CommandError::no(Some(Code::AuthenticationFailed), m.to_string()),
-        SaslError::AuthFailed => auth_failed(s).await,
+        SaslError::AuthFailed => auth_failed(s, user).await,
     }
 }
 
@@ -138,7 +141,7 @@ async fn advance(s: &mut Session, tag: Tag, step: Step, msg: Vec<u8>) -> CmdResu
         Step::Plain => {
             let p = match plain::parse(&msg) {
                 Ok(p) => p,
-                Err(e) => return Err(fail(s, e).await),
+                Err(e) => return Err(fail(s, e, None).await),
             };
             if !p.authzid.is_empty() && p.authzid != p.authcid {
                 return Err(CommandError::no(
@@ -149,14 +152,14 @@ async fn advance(s: &mut Session, tag: Tag, step: Step, msg: Vec<u8>) -> CmdResu
             if verify(s, &p.authcid, &p.password).await {
                 complete_login(s, &p.authcid).await
             } else {
-                Err(auth_failed(s).await)
+                Err(auth_failed(s, Some(&p.authcid)).await)
             }
         }
         Step::ScramFirst { plus } => {
             let binding = s.channel_binding();
             let first = match scram::parse_client_first(&msg, plus, &binding) {
                 Ok(f) => f,
-                Err(e) => return Err(fail(s, e).await),
+                Err(e) => return Err(fail(s, e, None).await),
             };
             if first.authzid.as_ref().is_some_and(|a| *a != first.username) {
                 return Err(CommandError::no(
@@ -165,7 +168,12 @@ async fn advance(s: &mut Session, tag: Tag, step: Step, msg: Vec<u8>) -> CmdResu
                 ));
             }
             let user = first.username.clone();
-            let keys = scram_keys(s, &user).await;
+            // A throttled address gets decoy keys: it cannot succeed.
+            let keys = if throttled(s) {
+                None
+            } else {
+                scram_keys(s, &user).await
+            };
             let known = keys.is_some();
             let keys =
                 keys.unwrap_or_else(|| scram::ScramKeys::decoy(&user, &s.ctx.config.sasl_secret));
@@ -190,8 +198,8 @@ async fn advance(s: &mut Session, tag: Tag, step: Step, msg: Vec<u8>) -> CmdResu
                 Step::ScramDone { user },
                 server_final.into_bytes(),
             )),
-            Ok(_) => Err(auth_failed(s).await),
-            Err(e) => Err(fail(s, e).await),
+            Ok(_) => Err(auth_failed(s, Some(&user)).await),
+            Err(e) => Err(fail(s, e, Some(&user)).await),
         },
         Step::OAuth { xoauth2 } => {
             let parsed = if xoauth2 {
@@ -201,9 +209,10 @@ async fn advance(s: &mut Session, tag: Tag, step: Step, msg: Vec<u8>) -> CmdResu
             };
             let req = match parsed {
                 Ok(r) => r,
-                Err(e) => return Err(fail(s, e).await),
+                Err(e) => return Err(fail(s, e, None).await),
             };
             let verdict = match &s.ctx.oauth {
+                _ if throttled(s) => Err("address throttled".into()),
                 Some(v) => v.validate(&req.token),
                 None => Err("OAuth is not configured".into()),
             };
@@ -222,11 +231,16 @@ async fn advance(s: &mut Session, tag: Tag, step: Step, msg: Vec<u8>) -> CmdResu
                     } else {
                         oauth::oauthbearer_error(None, None)
                     };
-                    Ok(challenge(s, tag, Step::OAuthFailed, error.into_bytes()))
+                    Ok(challenge(
+                        s,
+                        tag,
+                        Step::OAuthFailed { user: req.user },
+                        error.into_bytes(),
+                    ))
                 }
             }
         }
-        Step::OAuthFailed => Err(auth_failed(s).await),
+        Step::OAuthFailed { user } => Err(auth_failed(s, user.as_deref()).await),
         Step::ScramDone { user } => {
             if !msg.is_empty() {
                 return Err(CommandError::bad(

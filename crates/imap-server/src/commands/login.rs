@@ -38,7 +38,7 @@ pub(crate) async fn authenticate(s: &mut Session, user: &str, pw: &str) -> CmdRe
     if verify(s, user, pw).await {
         complete_login(s, user).await
     } else {
-        Err(auth_failed(s).await)
+        Err(auth_failed(s, Some(user)).await)
     }
 }
 
@@ -60,16 +60,26 @@ pub(crate) async fn complete_login(s: &mut Session, user: &str) -> CmdResult {
     }
 }
 
-/// A failed authentication: logged, answered after the configured delay,
-/// the same for every cause.
-pub(crate) async fn auth_failed(s: &Session) -> CommandError {
+/// A failed authentication (as `user`, when the client named one):
+/// counted by the throttle, logged, answered after the configured delay
+/// (longer for a name that failed too often), the same for every cause.
+pub(crate) async fn auth_failed(s: &Session, user: Option<&str>) -> CommandError {
+    let extra = s.ctx.throttle.failed(s.conn.peer.ip(), user);
     tracing::info!(peer = %s.conn.peer, "authentication failed");
-    tokio::time::sleep(s.ctx.config.auth_failure_delay).await;
+    tokio::time::sleep(s.ctx.config.auth_failure_delay + extra).await;
     auth_failed_now()
+}
+
+/// The client's address failed too often: attempts fail without a check.
+pub(crate) fn throttled(s: &Session) -> bool {
+    s.ctx.throttle.ip_blocked(s.conn.peer.ip())
 }
 
 /// Whether `pw` is `user`'s password (unknown users cost the same time).
 pub(crate) async fn verify(s: &Session, user: &str, pw: &str) -> bool {
+    if throttled(s) {
+        return false;
+    }
     // Implausible names are never looked up, but cost the same time.
     let plausible = !user.is_empty() && user.len() <= 255;
     let credential = if plausible {
