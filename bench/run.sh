@@ -381,7 +381,8 @@ stop_pid() { kill "$1" 2>/dev/null || true; for _ in $(seq 1 50); do [ -d "/proc
 start_tidemark() { # [config-text] -> TM_PID TM_ADDR TM_DIR
     local d="$TMP/tidemark$RANDOM" p1 p2
     mkdir -p "$d"
-    printf '%s\n' "${1:-}" >"$d/tidemark.toml"
+    # The IDLE-memory test holds 10,000 sessions of one user.
+    printf '%s\n\n[limits]\nmax_connections_per_account = 0\n' "${1:-}" >"$d/tidemark.toml"
     echo "$BENCH_PASS" | "$TIDEMARK_BIN" user add "$BENCH_USER" --data-dir "$d" --password-stdin >/dev/null
     p1=$(free_port); p2=$(free_port)
     "$TIDEMARK_BIN" serve --data-dir "$d" --imap "127.0.0.1:$p1" --imaps "127.0.0.1:$p2" >"$d.log" 2>&1 &

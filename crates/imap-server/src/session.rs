@@ -46,6 +46,8 @@ pub struct SessionConfig {
     pub auth_failure_delay: Duration,
     /// Failed-authentication throttling.
     pub throttle: crate::throttle::ThrottleConfig,
+    /// Sessions per account at once; 0: no limit.
+    pub max_sessions_per_account: usize,
     /// Server secret for SCRAM decoys (unknown users get a salt derived
     /// from it and their name). Keep it stable across restarts, or the
     /// salt of an unknown name changes while a real user's does not.
@@ -63,6 +65,7 @@ impl Default for SessionConfig {
             auth_failure_delay: Duration::from_secs(1),
             sasl_secret: rand::random(),
             throttle: crate::throttle::ThrottleConfig::default(),
+            max_sessions_per_account: 100,
         }
     }
 }
@@ -80,6 +83,8 @@ pub struct ServerContext {
     /// Offers OAUTHBEARER and XOAUTH2 when set.
     pub oauth: Option<Arc<dyn TokenValidator>>,
     pub(crate) throttle: crate::throttle::AuthThrottle,
+    /// Open sessions per account name.
+    pub(crate) sessions: std::sync::Mutex<std::collections::HashMap<String, usize>>,
     /// Where password verification runs (bounded memory and CPU).
     pub(crate) hashing: crate::password::HashPool,
 }
@@ -91,6 +96,7 @@ impl ServerContext {
         ServerContext {
             store,
             throttle: crate::throttle::AuthThrottle::new(config.throttle),
+            sessions: std::sync::Mutex::new(std::collections::HashMap::new()),
             config,
             oauth: None,
             hashing: crate::password::HashPool::new(cores),
@@ -214,6 +220,14 @@ pub struct Session {
     pub(crate) notify: Option<crate::commands::notify::NotifyState>,
     greeted: bool,
     created: std::time::Instant,
+    /// The account whose session count this session holds.
+    counted_as: Option<String>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.release_account_slot();
+    }
 }
 
 /// Result of a command handler: the text (and code) of its tagged OK.
@@ -248,6 +262,7 @@ impl Session {
             conn,
             state: State::NotAuthenticated,
             created: std::time::Instant::now(),
+            counted_as: None,
             enabled: Enabled::default(),
             pending: Pending::None,
             out: Vec::with_capacity(1024),
@@ -298,6 +313,36 @@ impl Session {
     pub fn take_compressed_input(&mut self) -> Vec<u8> {
         self.outcome = Outcome::Continue;
         self.decoder.take_buffer()
+    }
+
+    /// Counts this session for `user`; false when the account has its
+    /// maximum of sessions open.
+    pub(crate) fn take_account_slot(&mut self, user: &str) -> bool {
+        let max = self.ctx.config.max_sessions_per_account;
+        let mut open = self.ctx.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(user.to_string()).or_insert(0);
+        if max > 0 && *n >= max {
+            if *n == 0 {
+                open.remove(user);
+            }
+            return false;
+        }
+        *n += 1;
+        self.counted_as = Some(user.to_string());
+        true
+    }
+
+    fn release_account_slot(&mut self) {
+        let Some(user) = self.counted_as.take() else {
+            return;
+        };
+        let mut open = self.ctx.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&user) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&user);
+            }
+        }
     }
 
     /// Time since the connection was accepted.

@@ -96,6 +96,8 @@ pub struct Limits {
     /// Loopback clients (a local proxy) are exempt from the per-address
     /// limits.
     pub exempt_loopback: bool,
+    /// Sessions per account at once; 0: no limit.
+    pub max_connections_per_account: usize,
 }
 
 impl Default for Limits {
@@ -108,6 +110,7 @@ impl Default for Limits {
             auth_failures_per_ip: 10,
             auth_failures_per_account: 20,
             exempt_loopback: true,
+            max_connections_per_account: 100,
         }
     }
 }
@@ -181,6 +184,7 @@ struct LimitsSection {
     auth_failures_per_ip: Option<u32>,
     auth_failures_per_account: Option<u32>,
     exempt_loopback: Option<bool>,
+    max_connections_per_account: Option<usize>,
 }
 
 fn parse_file(path: &Path) -> Result<FileConfig> {
@@ -421,6 +425,7 @@ pub fn resolve(args: &ServeArgs) -> Result<Config> {
             auth_failures_per_ip: ls.auth_failures_per_ip.unwrap_or(10),
             auth_failures_per_account: ls.auth_failures_per_account.unwrap_or(20),
             exempt_loopback: ls.exempt_loopback.unwrap_or(true),
+            max_connections_per_account: ls.max_connections_per_account.unwrap_or(100),
         },
         search_index: fc.search.and_then(|s| s.index).unwrap_or(true),
         oauth,

@@ -50,6 +50,7 @@ pub fn session_config(cfg: &Config) -> SessionConfig {
         auth_failure_delay: cfg.limits.auth_failure_delay,
         // Replaced by the data directory's secret when serving.
         sasl_secret: rand::random(),
+        max_sessions_per_account: cfg.limits.max_connections_per_account,
         throttle: tidemark_imap_server::throttle::ThrottleConfig {
             per_ip: cfg.limits.auth_failures_per_ip,
             per_account: cfg.limits.auth_failures_per_account,

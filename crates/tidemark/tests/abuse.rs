@@ -1,8 +1,8 @@
 //! Abuse resistance against the real binary: connections per address,
-//! failed-authentication throttling (a throttled address fails even with
-//! the right password, and answers look the same), and memory with 1,000
-//! connections that each send half a command and stall while a normal
-//! client logs in and fetches.
+//! sessions per account, failed-authentication throttling (a throttled
+//! address fails even with the right password, and answers look the same),
+//! and memory with 1,000 connections that each send half a command and
+//! stall while a normal client logs in and fetches.
 
 mod common;
 
@@ -113,4 +113,27 @@ fn a_thousand_stalled_connections() {
     assert!(growth < 64 * 1024, "RSS grew by {growth} KiB");
     drop(stalled);
     server.kill9();
+}
+
+#[test]
+fn sessions_per_account() {
+    let server = server_with("[limits]\nmax_connections_per_account = 2\n");
+    let mut first = Client::login(server.imap, "alice", "pass").expect("first");
+    let _second = Client::login(server.imap, "alice", "pass").expect("second");
+    let mut third = Client::connect(server.imap).expect("connect");
+    let (ok, resp) = third.cmd("LOGIN alice pass").expect("login");
+    let tagged = String::from_utf8_lossy(resp.last().expect("tagged")).to_string();
+    assert!(
+        !ok && tagged.contains("NO [UNAVAILABLE] Too many connections for this account"),
+        "{tagged}"
+    );
+    // A session that ends gives its place back.
+    let _ = first.cmd("LOGOUT");
+    std::thread::sleep(Duration::from_millis(200));
+    let (ok, resp) = third.cmd("LOGIN alice pass").expect("login");
+    assert!(
+        ok,
+        "{:?}",
+        resp.last().map(|r| String::from_utf8_lossy(r).to_string())
+    );
 }

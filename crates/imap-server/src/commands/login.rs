@@ -44,6 +44,13 @@ pub(crate) async fn authenticate(s: &mut Session, user: &str, pw: &str) -> CmdRe
 
 /// Enters the authenticated state as `user`, whose credentials checked.
 pub(crate) async fn complete_login(s: &mut Session, user: &str) -> CmdResult {
+    if !s.take_account_slot(user) {
+        tracing::info!(peer = %s.conn.peer, "too many sessions for one account");
+        return Err(CommandError::no(
+            Some(Code::Unavailable),
+            "Too many connections for this account",
+        ));
+    }
     match s.ctx.store.open_account(user).await {
         Ok(account) => {
             s.login(account);
