@@ -98,6 +98,8 @@ pub struct Limits {
     pub exempt_loopback: bool,
     /// Sessions per account at once; 0: no limit.
     pub max_connections_per_account: usize,
+    /// Time from connecting to authenticating, however active the client.
+    pub login_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -111,6 +113,7 @@ impl Default for Limits {
             auth_failures_per_account: 20,
             exempt_loopback: true,
             max_connections_per_account: 100,
+            login_timeout: Duration::from_secs(120),
         }
     }
 }
@@ -185,6 +188,7 @@ struct LimitsSection {
     auth_failures_per_account: Option<u32>,
     exempt_loopback: Option<bool>,
     max_connections_per_account: Option<usize>,
+    login_timeout_secs: Option<u64>,
 }
 
 fn parse_file(path: &Path) -> Result<FileConfig> {
@@ -408,6 +412,14 @@ pub fn resolve(args: &ServeArgs) -> Result<Config> {
         )));
     }
 
+    let login_timeout = ls.login_timeout_secs.unwrap_or(120);
+    if !(1..=3600).contains(&login_timeout) {
+        return Err(Fail::config(format!(
+            "{}: between 1 and 3600 (got {login_timeout})",
+            file_name("[limits] login_timeout_secs")
+        )));
+    }
+
     Ok(Config {
         data_dir,
         config_file,
@@ -426,6 +438,7 @@ pub fn resolve(args: &ServeArgs) -> Result<Config> {
             auth_failures_per_account: ls.auth_failures_per_account.unwrap_or(20),
             exempt_loopback: ls.exempt_loopback.unwrap_or(true),
             max_connections_per_account: ls.max_connections_per_account.unwrap_or(100),
+            login_timeout: Duration::from_secs(login_timeout),
         },
         search_index: fc.search.and_then(|s| s.index).unwrap_or(true),
         oauth,

@@ -15,8 +15,6 @@ use tokio::net::TcpStream;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Idle time allowed before authentication.
 const PRE_AUTH_TIMEOUT: Duration = Duration::from_secs(60);
-/// Time from connecting to authenticating, however active the client.
-const PRE_AUTH_DEADLINE: Duration = Duration::from_secs(120);
 /// Inactivity after authentication: at least 30 minutes (RFC 9051 5.4).
 const AUTH_TIMEOUT: Duration = Duration::from_secs(31 * 60);
 
@@ -169,12 +167,13 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             buf = vec![0u8; READ_BUF];
         }
         // Before authentication: idle at most PRE_AUTH_TIMEOUT, and done
-        // within PRE_AUTH_DEADLINE of connecting however slowly bytes
-        // trickle in (slowloris).
+        // within `[limits] login_timeout_secs` of connecting however slowly
+        // bytes trickle in (slowloris).
         let limit = if session.is_authenticated() {
             AUTH_TIMEOUT
         } else {
-            PRE_AUTH_TIMEOUT.min(PRE_AUTH_DEADLINE.saturating_sub(session.age()))
+            let deadline = shared.config.limits.login_timeout;
+            PRE_AUTH_TIMEOUT.min(deadline.saturating_sub(session.age()))
         };
         let idling = session.is_idling();
         let wake = if session.wants_notices()

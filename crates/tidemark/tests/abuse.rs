@@ -137,3 +137,39 @@ fn sessions_per_account() {
         resp.last().map(|r| String::from_utf8_lossy(r).to_string())
     );
 }
+
+/// Slowloris: a client that keeps sending (so it is never idle) but never
+/// authenticates is closed at the login deadline.
+#[test]
+fn login_deadline_closes_busy_unauthenticated_clients() {
+    let server = server_with("[limits]\nlogin_timeout_secs = 2\n");
+    let s = TcpStream::connect(server.imap).expect("connect");
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let mut w = s.try_clone().expect("clone");
+    let mut r = std::io::BufReader::new(s);
+    let start = std::time::Instant::now();
+    let mut seen = String::new();
+    while start.elapsed() < Duration::from_secs(10) {
+        // A NOOP every 300 ms or so: never idle, never authenticated.
+        let _ = w.write_all(b"a NOOP\r\n");
+        let mut line = String::new();
+        match std::io::BufRead::read_line(&mut r, &mut line) {
+            Ok(0) => break,
+            Ok(_) => seen.push_str(&line),
+            Err(_) => {}
+        }
+        if seen.contains("* BYE") {
+            break;
+        }
+    }
+    let took = start.elapsed();
+    assert!(
+        seen.contains("* BYE Authentication took too long"),
+        "{seen}"
+    );
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(5),
+        "closed after {took:?}"
+    );
+}
