@@ -222,7 +222,13 @@ pub struct Session {
     created: std::time::Instant,
     /// The account whose session count this session holds.
     counted_as: Option<String>,
+    /// Where output goes while a command runs, once it is large (see
+    /// [`Session::set_output_sink`]).
+    sink: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
 }
+
+/// Output buffered past this while a command runs goes to the sink.
+const FLUSH_AT: usize = 256 * 1024;
 
 impl Drop for Session {
     fn drop(&mut self) {
@@ -263,6 +269,7 @@ impl Session {
             state: State::NotAuthenticated,
             created: std::time::Instant::now(),
             counted_as: None,
+            sink: None,
             enabled: Enabled::default(),
             pending: Pending::None,
             out: Vec::with_capacity(1024),
@@ -341,6 +348,27 @@ impl Session {
             *n -= 1;
             if *n == 0 {
                 open.remove(&user);
+            }
+        }
+    }
+
+    /// While set, output past 256 KiB is sent here during a command (the
+    /// network layer writes it out meanwhile, and a full channel holds the
+    /// command back), so a long answer never sits in memory whole.
+    pub fn set_output_sink(&mut self, sink: Option<tokio::sync::mpsc::Sender<Vec<u8>>>) {
+        self.sink = sink;
+    }
+
+    /// Hands the output so far to the sink once it is large.
+    pub(crate) async fn flush_partial(&mut self) {
+        if self.out.len() < FLUSH_AT {
+            return;
+        }
+        if let Some(tx) = &self.sink {
+            let chunk = std::mem::take(&mut self.out);
+            if let Err(e) = tx.send(chunk).await {
+                // The writer is gone (connection closing): keep the bytes.
+                self.out = e.0;
             }
         }
     }
@@ -429,7 +457,11 @@ impl Session {
             }
             match self.decoder.next() {
                 Event::NeedMoreInput => break,
-                Event::Command(cmd) => self.run_command(cmd).await,
+                Event::Command(cmd) => {
+                    self.run_command(cmd).await;
+                    // A burst of pipelined commands is written as it goes.
+                    self.flush_partial().await;
+                }
                 Event::LiteralRequest { tag, len, .. } => self.literal_request(tag, len),
                 Event::IdleDone => {
                     if let Pending::Idle { tag } =

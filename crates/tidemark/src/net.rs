@@ -128,6 +128,38 @@ fn channel_binding(tls: &tokio_rustls::server::TlsStream<TcpStream>) -> Option<V
     .ok()
 }
 
+/// Runs the commands in `data`, writing large output while they run: the
+/// session sends chunks through a channel of two, drained here at the same
+/// time, so a slow reader holds the command back instead of the server
+/// buffering the whole answer.
+async fn run_input<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    session: &mut Session,
+    data: &[u8],
+) -> std::io::Result<(Vec<u8>, Outcome)> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(2);
+    session.set_output_sink(Some(tx));
+    let work = async {
+        let r = session.handle_input(data).await;
+        session.set_output_sink(None);
+        r
+    };
+    let drain = async {
+        let mut result = Ok(());
+        while let Some(chunk) = rx.recv().await {
+            // After a write error the rest is read and dropped, so the
+            // command is never stuck on a full channel.
+            if result.is_ok() {
+                result = stream.write_all(&chunk).await;
+            }
+        }
+        result
+    };
+    let (r, written) = tokio::join!(work, drain);
+    written?;
+    Ok(r)
+}
+
 enum Wake {
     /// Bytes read; `true` when into the small IDLE buffer.
     Read(std::io::Result<usize>, bool),
@@ -200,7 +232,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             Wake::Read(Ok(0), _) => return Ok(Outcome::Close),
             Wake::Read(Ok(n), in_small) => {
                 let data = if in_small { &small[..n] } else { &buf[..n] };
-                let (out, outcome) = session.handle_input(data).await;
+                let (out, outcome) = run_input(stream, session, data).await?;
                 if !out.is_empty() {
                     stream.write_all(&out).await?;
                     stream.flush().await?;

@@ -20,14 +20,19 @@ fn server_with(config: &str) -> TestServer {
     server
 }
 
-fn rss_kib(pid: u32) -> u64 {
+/// A `/proc/<pid>/status` value in KiB (`VmRSS`, `VmHWM`).
+fn status_kib(pid: u32, key: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.trim_start_matches(':').split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .expect("VmRSS")
+        .unwrap_or_else(|| panic!("{key} in /proc/{pid}/status"))
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmRSS")
 }
 
 #[test]
@@ -172,4 +177,41 @@ fn login_deadline_closes_busy_unauthenticated_clients() {
         took >= Duration::from_secs(2) && took < Duration::from_secs(5),
         "closed after {took:?}"
     );
+}
+
+fn hwm_kib(pid: u32) -> u64 {
+    status_kib(pid, "VmHWM")
+}
+
+/// A FETCH whose answer is far larger than memory should hold is written
+/// while it runs: 48 MiB of messages fetched at once raise the server's
+/// peak memory by much less than that.
+#[test]
+fn a_large_fetch_is_streamed() {
+    let mut server = TestServer::start();
+    let pid = server.pid().expect("pid");
+    let mut c = Client::login(server.imap, "alice", "pass").expect("login");
+    let body = "0123456789abcdef".repeat(64 * 1024); // 1 MiB
+    for i in 0..48 {
+        let msg = format!("Subject: big {i}\r\n\r\n{body}\r\n");
+        assert!(c.append("INBOX", msg.as_bytes()).expect("append").is_some());
+    }
+    let (ok, _) = c.cmd("SELECT INBOX").expect("select");
+    assert!(ok);
+    let before = hwm_kib(pid);
+    let (ok, resp) = c.cmd("FETCH 1:* (BODY.PEEK[])").expect("fetch");
+    assert!(ok);
+    let bytes: usize = resp.iter().map(Vec::len).sum();
+    assert!(bytes > 48 << 20, "{bytes} bytes fetched");
+    let after = hwm_kib(pid);
+    eprintln!(
+        "FETCH of {} MiB: server peak RSS {before} KiB -> {after} KiB",
+        bytes >> 20
+    );
+    assert!(
+        after - before < 16 * 1024,
+        "peak grew by {} KiB",
+        after - before
+    );
+    server.kill9();
 }

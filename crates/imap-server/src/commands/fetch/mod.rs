@@ -116,7 +116,10 @@ pub(crate) async fn run(
     let wants_ids = attrs
         .iter()
         .any(|a| matches!(a, FetchAttribute::EmailId | FetchAttribute::ThreadId));
-    for chunk in metas.chunks(BATCH) {
+    let mut next = 0;
+    while next < metas.len() {
+        let chunk = &metas[next..batch_end(&metas, next)];
+        next += chunk.len();
         let mut prefetched = if structured {
             prefetch(&account, mailbox, chunk, &attrs).await?
         } else {
@@ -181,6 +184,7 @@ pub(crate) async fn run(
                 }
             }
             s.send(Response::Data(Data::Fetch { seq, items }));
+            s.flush_partial().await;
         }
     }
     Ok(Done::ok("FETCH completed"))
@@ -189,6 +193,24 @@ pub(crate) async fn run(
 /// Messages whose structure and section bytes are read ahead together: a
 /// FETCH of 1,000 messages costs a few store round trips, not thousands.
 const BATCH: usize = 256;
+/// ... as long as those messages hold at most this many bytes (what is read
+/// ahead sits in memory until it is answered).
+const BATCH_BYTES: u64 = 8 << 20;
+
+/// The end of the read-ahead batch that starts at `start` (at least one
+/// message).
+fn batch_end(metas: &[MessageMeta], start: usize) -> usize {
+    let mut end = start + 1;
+    let mut bytes = metas[start].size;
+    while end < metas.len() && end - start < BATCH {
+        bytes += metas[end].size;
+        if bytes > BATCH_BYTES {
+            break;
+        }
+        end += 1;
+    }
+    end
+}
 
 type Prefetched = (
     Option<Arc<MessageStructure>>,
