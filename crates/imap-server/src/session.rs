@@ -303,11 +303,10 @@ impl Session {
         std::mem::take(&mut self.out)
     }
 
-    /// TLS is now active (after an [`Outcome::StartTls`]). Bytes the client
-    /// sent before the handshake are discarded (RFC 9051 6.2.1: no
-    /// plaintext injection).
-    /// TLS is up (IMAPS at once, or after STARTTLS); `channel_binding`: its
-    /// `tls-exporter` data when it is TLS 1.3.
+    /// TLS is up (IMAPS at once, or after an [`Outcome::StartTls`]);
+    /// `channel_binding`: its `tls-exporter` data when it is TLS 1.3. Bytes
+    /// the client sent before the handshake are discarded (RFC 9051 6.2.1:
+    /// no plaintext injection).
     pub fn tls_started(&mut self, channel_binding: Option<Vec<u8>>) {
         self.conn.tls = true;
         self.conn.channel_binding = channel_binding;
@@ -329,9 +328,6 @@ impl Session {
         let mut open = self.ctx.sessions.lock().unwrap_or_else(|e| e.into_inner());
         let n = open.entry(user.to_string()).or_insert(0);
         if max > 0 && *n >= max {
-            if *n == 0 {
-                open.remove(user);
-            }
             return false;
         }
         *n += 1;

@@ -16,7 +16,9 @@
 //! runs with decoy keys whose salt is stable per name, and fails at the
 //! proof like a wrong password, after the same delay.
 
-use crate::commands::login::{auth_failed, check_privacy, complete_login, throttled, verify};
+use crate::commands::login::{
+    auth_failed, check_privacy, complete_login, plausible_user, throttled, verify,
+};
 use crate::error::CommandError;
 use crate::session::{CmdResult, Done, Pending, Session};
 use base64::Engine;
@@ -71,12 +73,15 @@ pub(crate) async fn start(
     initial: Option<Secret>,
 ) -> CmdResult {
     check_privacy(s)?;
-    let step = match mechanism.to_ascii_uppercase().as_str() {
-        "PLAIN" => Step::Plain,
-        "SCRAM-SHA-256" => Step::ScramFirst { plus: false },
-        "SCRAM-SHA-256-PLUS" if s.conn.channel_binding.is_some() => Step::ScramFirst { plus: true },
-        "OAUTHBEARER" if s.ctx.oauth.is_some() => Step::OAuth { xoauth2: false },
-        "XOAUTH2" if s.ctx.oauth.is_some() => Step::OAuth { xoauth2: true },
+    // One list decides what is offered (CAPABILITY) and what is accepted.
+    let name = mechanism.to_ascii_uppercase();
+    let offered = mechanisms(s).contains(&name.as_str());
+    let step = match name.as_str() {
+        "PLAIN" if offered => Step::Plain,
+        "SCRAM-SHA-256" if offered => Step::ScramFirst { plus: false },
+        "SCRAM-SHA-256-PLUS" if offered => Step::ScramFirst { plus: true },
+        "OAUTHBEARER" if offered => Step::OAuth { xoauth2: false },
+        "XOAUTH2" if offered => Step::OAuth { xoauth2: true },
         _ => {
             return Err(CommandError::no(
                 Some(Code::Cannot),
@@ -256,7 +261,7 @@ async fn advance(s: &mut Session, tag: Tag, step: Step, msg: Vec<u8>) -> CmdResu
 /// The user's stored SCRAM keys; `None` for an unknown user or a
 /// credential without them.
 async fn scram_keys(s: &Session, user: &str) -> Option<scram::ScramKeys> {
-    if user.is_empty() || user.len() > 255 {
+    if !plausible_user(user) {
         return None;
     }
     let credential = s.ctx.store.credential(user).await.ok().flatten()?;

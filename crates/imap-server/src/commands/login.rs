@@ -82,14 +82,18 @@ pub(crate) fn throttled(s: &Session) -> bool {
     s.ctx.throttle.ip_blocked(s.conn.peer.ip())
 }
 
+/// Names that can be accounts (others are never looked up).
+pub(crate) fn plausible_user(user: &str) -> bool {
+    !user.is_empty() && user.len() <= 255
+}
+
 /// Whether `pw` is `user`'s password (unknown users cost the same time).
 pub(crate) async fn verify(s: &Session, user: &str, pw: &str) -> bool {
     if throttled(s) {
         return false;
     }
     // Implausible names are never looked up, but cost the same time.
-    let plausible = !user.is_empty() && user.len() <= 255;
-    let credential = if plausible {
+    let credential = if plausible_user(user) {
         s.ctx.store.credential(user).await.ok().flatten()
     } else {
         None
