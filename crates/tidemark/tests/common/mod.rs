@@ -18,6 +18,12 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub imap: SocketAddr,
     pub imaps: SocketAddr,
+    /// Every listener the server reported (`"lmtp"`, `"http"`, ...), by
+    /// the name in its `listening on ADDR (name)` log line.
+    pub listeners: std::collections::HashMap<String, SocketAddr>,
+    /// Extra arguments for `serve` (e.g. `["--lmtp", "127.0.0.1:0"]`);
+    /// a listener named here with port 0 keeps its first port on restart.
+    pub extra_args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -29,6 +35,11 @@ impl TestServer {
 
     /// Starts a server with `alice` / `pass` plus the given users.
     pub fn start_with_users(users: &[(String, String)]) -> TestServer {
+        TestServer::start_with_args(users, &[])
+    }
+
+    /// [`TestServer::start_with_users`] with extra `serve` arguments.
+    pub fn start_with_args(users: &[(String, String)], args: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         add_user(dir.path(), "alice", "pass");
         for (u, p) in users {
@@ -39,6 +50,8 @@ impl TestServer {
             dir,
             imap: any,
             imaps: any,
+            listeners: Default::default(),
+            extra_args: args.iter().map(|a| a.to_string()).collect(),
             child: None,
         };
         s.spawn();
@@ -55,6 +68,16 @@ impl TestServer {
     /// never race for a port; restarts reuse them.
     pub fn spawn(&mut self) {
         use std::io::BufRead;
+        // On a restart, listeners given as port 0 get the port they had.
+        let mut extra = self.extra_args.clone();
+        for i in 1..extra.len() {
+            let name = extra[i - 1].trim_start_matches("--").to_string();
+            if extra[i].ends_with(":0")
+                && let Some(a) = self.listeners.get(&name)
+            {
+                extra[i] = a.to_string();
+            }
+        }
         let mut child = Command::new(bin())
             .args(["serve", "--data-dir"])
             .arg(self.dir.path())
@@ -64,6 +87,7 @@ impl TestServer {
                 "--imaps",
                 &self.imaps.to_string(),
             ])
+            .args(&extra)
             .env("TIDEMARK_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -84,7 +108,13 @@ impl TestServer {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         let (mut imap, mut imaps) = (None, None);
-        while imap.is_none() || imaps.is_none() {
+        // Other listeners named in the extra arguments must report too.
+        let mut others: Vec<String> = extra
+            .windows(2)
+            .filter(|w| w[0].starts_with("--") && w[1].parse::<SocketAddr>().is_ok())
+            .map(|w| w[0].trim_start_matches("--").to_string())
+            .collect();
+        while imap.is_none() || imaps.is_none() || !others.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = rx
                 .recv_timeout(left)
@@ -94,11 +124,14 @@ impl TestServer {
                 .next()
                 .and_then(|a| a.parse().ok())
                 .expect("listen address");
-            match parts.next() {
-                Some("(imap)") => imap = Some(addr),
-                Some("(imaps)") => imaps = Some(addr),
+            let name = parts.next().unwrap_or("").trim_matches(['(', ')']);
+            match name {
+                "imap" => imap = Some(addr),
+                "imaps" => imaps = Some(addr),
                 _ => {}
             }
+            others.retain(|o| o != name);
+            self.listeners.insert(name.to_string(), addr);
         }
         self.imap = imap.expect("imap address");
         self.imaps = imaps.expect("imaps address");
