@@ -7,6 +7,7 @@
 //! selected.rs       the selected mailbox view: MSN<->UID map, pending expunges
 //! error.rs          CommandError and the one StoreError -> response code mapping
 //! list_match.rs     LIST/LSUB wildcard matching
+//! observer.rs       SessionObserver: the hook metrics hang on
 //! password.rs       password hashing for LOGIN/PLAIN
 //! throttle.rs       failed-authentication throttling per address and account
 //! ```
@@ -21,9 +22,11 @@ pub mod error;
 pub mod list_match;
 pub mod mime_imap;
 mod names;
+pub mod observer;
 pub mod password;
 pub mod selected;
 pub mod session;
 pub mod throttle;
 
+pub use observer::{CommandResult, SessionObserver};
 pub use session::{ConnInfo, Outcome, ServerContext, Session, SessionConfig, TokenValidator};

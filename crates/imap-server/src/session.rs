@@ -20,7 +20,7 @@ use crate::command_table::{self, States};
 use crate::commands;
 use crate::error::CommandError;
 use crate::selected::{SelectedMailbox, ViewEvent};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tidemark_imap_proto::{
@@ -87,6 +87,8 @@ pub struct ServerContext {
     pub(crate) sessions: std::sync::Mutex<std::collections::HashMap<String, usize>>,
     /// Where password verification runs (bounded memory and CPU).
     pub(crate) hashing: crate::password::HashPool,
+    /// Told about commands, failed authentications and logins (metrics).
+    pub observer: Option<Arc<dyn crate::SessionObserver>>,
 }
 
 impl ServerContext {
@@ -100,7 +102,49 @@ impl ServerContext {
             config,
             oauth: None,
             hashing: crate::password::HashPool::new(cores),
+            observer: None,
         }
+    }
+
+    /// Whether `pw` is `user`'s password, checked as LOGIN checks it: an
+    /// address over its failure limit fails without a check, unknown and
+    /// implausible names cost the same hashing time as real ones.
+    pub async fn verify_password(&self, peer: IpAddr, user: &str, pw: &str) -> bool {
+        if self.throttle.ip_blocked(peer) {
+            return false;
+        }
+        // Implausible names are never looked up, but cost the same time.
+        let credential = if crate::commands::login::plausible_user(user) {
+            self.store.credential(user).await.ok().flatten()
+        } else {
+            None
+        };
+        self.hashing.verify(credential, pw.to_string()).await
+    }
+
+    /// A failed authentication from `peer` (as `user`, when one was named,
+    /// with `mechanism`): counted by the throttle, logged, reported to the
+    /// observer, and returned after the configured delay (longer for a name
+    /// that failed too often), the same for every cause.
+    pub async fn authentication_failed(&self, peer: IpAddr, user: Option<&str>, mechanism: &str) {
+        let extra = self.throttle.failed(peer, user);
+        tracing::info!(peer = %peer, mechanism, "authentication failed");
+        if let Some(o) = &self.observer {
+            o.auth_failed(mechanism);
+        }
+        tokio::time::sleep(self.config.auth_failure_delay + extra).await;
+    }
+
+    /// LOGIN's whole check for a client at `peer` that is not an IMAP
+    /// session (the nginx `auth_http` endpoint): true when the password is
+    /// right; otherwise the failure is counted and delayed as for LOGIN.
+    pub async fn check_login(&self, peer: IpAddr, user: &str, pw: &str, mechanism: &str) -> bool {
+        if self.verify_password(peer, user, pw).await {
+            return true;
+        }
+        self.authentication_failed(peer, Some(user), mechanism)
+            .await;
+        false
     }
 }
 
@@ -225,6 +269,11 @@ pub struct Session {
     /// Where output goes while a command runs, once it is large (see
     /// [`Session::set_output_sink`]).
     sink: Option<tokio::sync::mpsc::Sender<Vec<u8>>>,
+    /// The command being run (name, start) until its tagged answer.
+    running: Option<(&'static str, std::time::Instant)>,
+    /// The mechanism of the authentication under way (`LOGIN`, `PLAIN`,
+    /// ...), for the observer.
+    pub(crate) auth_mechanism: &'static str,
 }
 
 /// Output buffered past this while a command runs goes to the sink.
@@ -270,6 +319,8 @@ impl Session {
             created: std::time::Instant::now(),
             counted_as: None,
             sink: None,
+            running: None,
+            auth_mechanism: "LOGIN",
             enabled: Enabled::default(),
             pending: Pending::None,
             out: Vec::with_capacity(1024),
@@ -288,6 +339,17 @@ impl Session {
     /// An untagged BYE (timeouts, shutdown) as bytes to send before closing.
     pub fn bye(&mut self, text: &str) -> Vec<u8> {
         self.send_status(StatusResponse::untagged(StatusKind::Bye, None, text));
+        std::mem::take(&mut self.out)
+    }
+
+    /// `* BYE [UNAVAILABLE] Server shutting down`, as bytes to send before
+    /// closing.
+    pub fn shutdown_bye(&mut self) -> Vec<u8> {
+        self.send_status(StatusResponse::untagged(
+            StatusKind::Bye,
+            Some(Code::Unavailable),
+            "Server shutting down",
+        ));
         std::mem::take(&mut self.out)
     }
 
@@ -331,7 +393,11 @@ impl Session {
             return false;
         }
         *n += 1;
+        drop(open);
         self.counted_as = Some(user.to_string());
+        if let Some(o) = &self.ctx.observer {
+            o.logged_in(user);
+        }
         true
     }
 
@@ -345,6 +411,10 @@ impl Session {
             if *n == 0 {
                 open.remove(&user);
             }
+        }
+        drop(open);
+        if let Some(o) = &self.ctx.observer {
+            o.logged_out(&user);
         }
     }
 
@@ -526,6 +596,8 @@ impl Session {
     }
 
     async fn run_command(&mut self, cmd: Command) {
+        // Reported to the observer with the tagged answer (`tagged`).
+        self.running = Some((cmd.body.name(), std::time::Instant::now()));
         let spec = command_table::spec(&cmd.body);
         let current = match self.state {
             State::NotAuthenticated => States::NOT_AUTH,
@@ -753,8 +825,29 @@ impl Session {
         self.send(Response::Status(s));
     }
 
+    /// Every tagged answer goes through here, so this is where a command
+    /// ends for the observer.
     pub(crate) fn tagged(&mut self, tag: Tag, kind: StatusKind, code: Option<Code>, text: &str) {
+        let running = self.running.take();
+        if let Some(o) = &self.ctx.observer {
+            let (name, elapsed) = running
+                .map_or((crate::observer::INVALID, Duration::ZERO), |(n, t)| {
+                    (n, t.elapsed())
+                });
+            let result = match kind {
+                StatusKind::Ok => crate::CommandResult::Ok,
+                StatusKind::No => crate::CommandResult::No,
+                _ => crate::CommandResult::Bad,
+            };
+            o.command(name, result, elapsed);
+        }
         self.send_status(StatusResponse::tagged(tag, kind, code, text));
+    }
+
+    /// A command is partly received (a line without its end, a literal
+    /// still arriving): shutdown waits for it to complete and run.
+    pub fn mid_command(&self) -> bool {
+        self.decoder.mid_command()
     }
 
     /// Mailbox names and strings are UTF-8 on the wire.

@@ -242,6 +242,12 @@ impl CommandDecoder {
         self.limits = limits;
     }
 
+    /// Part of a command is buffered (a line without its end, or a
+    /// literal still arriving).
+    pub fn mid_command(&self) -> bool {
+        self.start < self.buf.len() || !matches!(self.state, State::Line)
+    }
+
     /// Appends bytes read from the network.
     pub fn feed(&mut self, data: &[u8]) {
         self.compact();

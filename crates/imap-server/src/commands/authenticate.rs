@@ -76,6 +76,9 @@ pub(crate) async fn start(
     // One list decides what is offered (CAPABILITY) and what is accepted.
     let name = mechanism.to_ascii_uppercase();
     let offered = mechanisms(s).contains(&name.as_str());
+    if let Some(m) = mechanisms(s).into_iter().find(|m| *m == name) {
+        s.auth_mechanism = m;
+    }
     let step = match name.as_str() {
         "PLAIN" if offered => Step::Plain,
         "SCRAM-SHA-256" if offered => Step::ScramFirst { plus: false },

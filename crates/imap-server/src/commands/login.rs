@@ -11,6 +11,7 @@ use crate::session::{CmdResult, Done, Session};
 use tidemark_imap_proto::{Code, Secret};
 
 pub(crate) async fn run(s: &mut Session, username: Vec<u8>, password: Secret) -> CmdResult {
+    s.auth_mechanism = "LOGIN";
     check_privacy(s)?;
     let user = String::from_utf8(username).map_err(|_| auth_failed_now())?;
     let pw = String::from_utf8(password.into_inner()).map_err(|_| auth_failed_now())?;
@@ -71,9 +72,9 @@ pub(crate) async fn complete_login(s: &mut Session, user: &str) -> CmdResult {
 /// counted by the throttle, logged, answered after the configured delay
 /// (longer for a name that failed too often), the same for every cause.
 pub(crate) async fn auth_failed(s: &Session, user: Option<&str>) -> CommandError {
-    let extra = s.ctx.throttle.failed(s.conn.peer.ip(), user);
-    tracing::info!(peer = %s.conn.peer, "authentication failed");
-    tokio::time::sleep(s.ctx.config.auth_failure_delay + extra).await;
+    s.ctx
+        .authentication_failed(s.conn.peer.ip(), user, s.auth_mechanism)
+        .await;
     auth_failed_now()
 }
 
@@ -89,14 +90,5 @@ pub(crate) fn plausible_user(user: &str) -> bool {
 
 /// Whether `pw` is `user`'s password (unknown users cost the same time).
 pub(crate) async fn verify(s: &Session, user: &str, pw: &str) -> bool {
-    if throttled(s) {
-        return false;
-    }
-    // Implausible names are never looked up, but cost the same time.
-    let credential = if plausible_user(user) {
-        s.ctx.store.credential(user).await.ok().flatten()
-    } else {
-        None
-    };
-    s.ctx.hashing.verify(credential, pw.to_string()).await
+    s.ctx.verify_password(s.conn.peer.ip(), user, pw).await
 }
