@@ -1,7 +1,8 @@
 //! Command-line interface (clap derive). Scripts depend on this contract:
 //!
 //! ```text
-//! tidemark serve [--data-dir DIR] [--imap ADDR] [--imaps ADDR] [--lmtp ADDR] [--config FILE]
+//! tidemark serve [--data-dir DIR] [--imap ADDR] [--imaps ADDR] [--lmtp ADDR] [--http ADDR] [--config FILE]
+//! tidemark status [--data-dir DIR] [--config FILE] [--http ADDR] [--json]
 //! tidemark user add NAME [--data-dir DIR] [--password-stdin]
 //! tidemark user list [--data-dir DIR]
 //! tidemark user del NAME [--data-dir DIR]
@@ -26,6 +27,21 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Show a running server's status (through its HTTP endpoint).
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub dirs: DataDirArgs,
+    /// The server's HTTP address [default: the first `[http] listen` of
+    /// the config file].
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// Print the server's JSON as it is.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Where the data lives (and optionally which config file to read).
@@ -54,6 +70,11 @@ pub struct ServeArgs {
     /// LMTP listen address; repeatable [default: off]. (Not implemented yet.)
     #[arg(long, value_name = "ADDR")]
     pub lmtp: Vec<String>,
+    /// HTTP listen address (metrics, health, status, nginx auth_http; no
+    /// TLS, no authentication: keep it on loopback); repeatable
+    /// [default: off].
+    #[arg(long, value_name = "ADDR")]
+    pub http: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -46,6 +46,41 @@ pub struct Config {
     /// `[store] account_linger`: how long an account stays open after its
     /// last session ends (default 120 s).
     pub account_linger: Duration,
+    /// `[http]`: metrics, health, status and nginx `auth_http`.
+    pub http: HttpConfig,
+    /// `[log] format` (or `TIDEMARK_LOG_FORMAT`).
+    pub log_format: LogFormat,
+}
+
+/// `[http]`: the HTTP endpoint (no TLS, no authentication of its own).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HttpConfig {
+    /// Listen addresses. Empty: off (the default).
+    pub listen: Vec<SocketAddr>,
+    /// The IMAP backend `GET /auth` sends nginx to; `None`: the first
+    /// plain IMAP listener.
+    pub auth_backend: Option<SocketAddr>,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// `text` or `json`.
+    pub fn parse(s: &str) -> Option<LogFormat> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -134,6 +169,21 @@ struct FileConfig {
     search: Option<SearchSection>,
     store: Option<StoreSection>,
     oauth: Option<OAuthSection>,
+    http: Option<HttpSection>,
+    log: Option<LogSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpSection {
+    listen: Option<Vec<String>>,
+    auth_backend: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogSection {
+    format: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -290,6 +340,34 @@ pub fn resolve_data_dir(dirs: &DataDirArgs) -> Result<PathBuf> {
     load_file(dirs).map(|(_, _, d)| d)
 }
 
+/// The HTTP listen addresses of the configuration `dirs` names (for
+/// `tidemark status`).
+pub fn http_listen(dirs: &DataDirArgs) -> Result<Vec<SocketAddr>> {
+    let (fc, file, _) = load_file(dirs)?;
+    let what = match &file {
+        Some(p) => format!("{} ([http] listen)", p.display()),
+        None => "[http] listen".into(),
+    };
+    match fc.http.and_then(|h| h.listen) {
+        Some(l) => parse_listen(&what, &l),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The log format before the rest of the configuration is read:
+/// `TIDEMARK_LOG_FORMAT`, else `[log] format` of the config file `dirs`
+/// names. A bad value or file means `text` here; `resolve` reports it.
+pub fn early_log_format(dirs: &DataDirArgs) -> LogFormat {
+    if let Ok(v) = std::env::var("TIDEMARK_LOG_FORMAT") {
+        return LogFormat::parse(&v).unwrap_or_default();
+    }
+    load_file(dirs)
+        .ok()
+        .and_then(|(fc, _, _)| fc.log?.format)
+        .and_then(|f| LogFormat::parse(&f))
+        .unwrap_or_default()
+}
+
 /// The full configuration for `serve`.
 pub fn resolve(args: &ServeArgs) -> Result<Config> {
     let (fc, config_file, data_dir) = load_file(&args.dirs)?;
@@ -331,6 +409,45 @@ pub fn resolve(args: &ServeArgs) -> Result<Config> {
     let imap_listen = listen(&args.imap, &fc.imap, "imap", Some(DEFAULT_IMAP))?;
     let imaps_listen = listen(&args.imaps, &fc.imaps, "imaps", Some(DEFAULT_IMAPS))?;
     let lmtp_listen = listen(&args.lmtp, &fc.lmtp, "lmtp", None)?;
+    let http_sec = fc.http.unwrap_or_default();
+    let http_listen = listen(
+        &args.http,
+        &Some(ListenSection {
+            listen: http_sec.listen,
+        }),
+        "http",
+        None,
+    )?;
+    let auth_backend = match http_sec.auth_backend {
+        None => None,
+        Some(a) => Some(a.trim().parse::<SocketAddr>().map_err(|_| {
+            Fail::config(format!(
+                "{}: invalid address {a:?} (expected IP:PORT)",
+                file_name("[http] auth_backend")
+            ))
+        })?),
+    };
+    for a in http_listen.iter().filter(|a| a.port() != 0) {
+        if imap_listen.contains(a) || imaps_listen.contains(a) || lmtp_listen.contains(a) {
+            return Err(Fail::config(format!("listen address {a} is used twice")));
+        }
+    }
+    let log_format = match std::env::var("TIDEMARK_LOG_FORMAT") {
+        Ok(v) => LogFormat::parse(&v).ok_or_else(|| {
+            Fail::config(format!(
+                "TIDEMARK_LOG_FORMAT: expected `text` or `json` (got {v:?})"
+            ))
+        })?,
+        Err(_) => match fc.log.and_then(|l| l.format) {
+            None => LogFormat::Text,
+            Some(f) => LogFormat::parse(&f).ok_or_else(|| {
+                Fail::config(format!(
+                    "{}: expected \"text\" or \"json\" (got {f:?})",
+                    file_name("[log] format")
+                ))
+            })?,
+        },
+    };
     for a in imap_listen.iter().filter(|a| a.port() != 0) {
         if imaps_listen.contains(a) || lmtp_listen.contains(a) {
             return Err(Fail::config(format!("listen address {a} is used twice")));
@@ -443,6 +560,11 @@ pub fn resolve(args: &ServeArgs) -> Result<Config> {
         search_index: fc.search.and_then(|s| s.index).unwrap_or(true),
         oauth,
         account_linger: Duration::from_secs(fc.store.and_then(|s| s.account_linger).unwrap_or(120)),
+        http: HttpConfig {
+            listen: http_listen,
+            auth_backend,
+        },
+        log_format,
     })
 }
 
@@ -470,6 +592,7 @@ mod tests {
         assert_eq!(c.imap_listen, vec!["127.0.0.1:1143".parse().unwrap()]);
         assert_eq!(c.imaps_listen, vec!["127.0.0.1:1993".parse().unwrap()]);
         assert!(c.lmtp_listen.is_empty());
+        assert_eq!(c.http, HttpConfig::default(), "HTTP is off by default");
         assert_eq!(c.tls, TlsConfig::default());
         assert!(!c.auth.allow_plaintext);
         assert_eq!(c.limits, Limits::default());
@@ -515,6 +638,9 @@ mod tests {
             l.max_literal.is_some() && l.max_line.is_some() && l.auth_failure_delay_ms.is_some()
         );
         assert!(fc.store.and_then(|s| s.account_linger).is_some());
+        let http = fc.http.unwrap();
+        assert!(http.listen.is_some() && http.auth_backend.is_some());
+        assert!(fc.log.and_then(|l| l.format).is_some());
     }
 
     #[test]
@@ -666,6 +792,58 @@ auth_failure_delay_ms = 0
         );
         let c = resolve(&serve(&["--data-dir", "/nonexistent"])).unwrap();
         assert!(c.oauth.is_none(), "off by default");
+    }
+
+    #[test]
+    fn http_and_log_sections() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("t.toml");
+        std::fs::write(
+            &cfg,
+            "[http]\nlisten = [\"127.0.0.1:9100\"]\nauth_backend = \"10.0.0.2:143\"\n[log]\nformat = \"json\"\n",
+        )
+        .unwrap();
+        let c = resolve(&serve(&["--config", cfg.to_str().unwrap()])).unwrap();
+        assert_eq!(c.http.listen, vec!["127.0.0.1:9100".parse().unwrap()]);
+        assert_eq!(c.http.auth_backend, Some("10.0.0.2:143".parse().unwrap()));
+        if std::env::var_os("TIDEMARK_LOG_FORMAT").is_none() {
+            assert_eq!(c.log_format, LogFormat::Json);
+        }
+        let c = resolve(&serve(&[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--http",
+            "127.0.0.1:9200",
+        ]))
+        .unwrap();
+        assert_eq!(c.http.listen, vec!["127.0.0.1:9200".parse().unwrap()]);
+        let dirs = DataDirArgs {
+            data_dir: None,
+            config: Some(cfg.clone()),
+        };
+        assert_eq!(
+            http_listen(&dirs).unwrap(),
+            vec!["127.0.0.1:9100".parse::<SocketAddr>().unwrap()]
+        );
+        for (text, needle) in [
+            ("[http]\nauth_backend = \"nope\"\n", "auth_backend"),
+            ("[log]\nformat = \"xml\"\n", "[log] format"),
+            ("[http]\nlisten = [\"x\"]\n", "[http] listen"),
+        ] {
+            std::fs::write(&cfg, text).unwrap();
+            let e = resolve(&serve(&["--config", cfg.to_str().unwrap()])).unwrap_err();
+            assert!(e.msg.contains(needle), "{text:?}: {e}");
+        }
+        let e = resolve(&serve(&[
+            "--data-dir",
+            "/nonexistent",
+            "--imap",
+            "127.0.0.1:9",
+            "--http",
+            "127.0.0.1:9",
+        ]))
+        .unwrap_err();
+        assert!(e.msg.contains("twice"), "{e}");
     }
 
     #[test]

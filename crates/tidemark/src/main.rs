@@ -5,10 +5,14 @@ mod compress;
 mod config;
 mod conn_limit;
 mod error;
+mod http;
+mod metrics;
 mod net;
 mod oauth;
 mod serve;
+mod status;
 mod store;
+mod timed_store;
 mod tls;
 mod user;
 
@@ -16,7 +20,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use std::process::ExitCode;
 
-fn init_logging(default: &str) {
+fn init_logging(default: &str, format: config::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let (filter, bad) = match std::env::var("TIDEMARK_LOG") {
         Ok(v) if !v.trim().is_empty() => match EnvFilter::try_new(&v) {
@@ -29,11 +33,21 @@ fn init_logging(default: &str) {
         _ => (EnvFilter::new(default), None),
     };
     use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
+    match format {
+        config::LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init(),
+        // One object per line: timestamp, level, target, message and the
+        // event's fields at the top level.
+        config::LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     if let Some(msg) = bad {
         tracing::warn!("{msg}");
     }
@@ -57,10 +71,21 @@ fn tune_allocator() {
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
-    init_logging(match cli.command {
-        Command::Serve(_) => "info",
-        Command::User(_) => "warn",
-    });
+    // The log format comes from the config file, which is read here a first
+    // time just for it (errors in it are reported once serving starts).
+    match &cli.command {
+        Command::Serve(a) => init_logging("info", config::early_log_format(&a.dirs)),
+        Command::User(_) | Command::Status(_) => init_logging("warn", config::LogFormat::Text),
+    }
+    if let Command::Status(args) = &cli.command {
+        return match status::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tidemark: error: {e}");
+                ExitCode::from(e.code)
+            }
+        };
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,6 +100,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::User(cmd) => user::run(cmd).await,
+            Command::Status(_) => unreachable!("handled before the runtime starts"),
         }
     });
     // Don't wait for stray blocking tasks.

@@ -30,6 +30,11 @@ pub struct Shared {
     pub imap: Arc<ServerContext>,
     /// Open connections per client address.
     pub connections: Arc<crate::conn_limit::ConnLimiter>,
+    /// Metrics (also the session observer and the `/status` source).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Where `GET /auth` sends nginx: `[http] auth_backend`, else the
+    /// first plain IMAP listener.
+    pub auth_backend: Option<SocketAddr>,
 }
 
 impl Shared {
@@ -135,6 +140,8 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         tokio::task::spawn_blocking(move || crate::store::open_store_with(&dd, index, linger))
             .await
             .map_err(|e| Fail::runtime(format!("opening the store failed: {e}")))??;
+    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let store = crate::timed_store::TimedStore::wrap(store, metrics.clone());
 
     let (acceptor, tls_info) =
         tls::load_or_create(&cfg, &data_dir).map_err(|e| Fail::config(e.0))?;
@@ -167,6 +174,19 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             listeners.push((proto, local, l));
         }
     }
+    let mut http_listeners = Vec::new();
+    for addr in &cfg.http.listen {
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| Fail::runtime(format!("cannot listen on {addr} (http): {e}")))?;
+        http_listeners.push((l.local_addr().unwrap_or(*addr), l));
+    }
+    let auth_backend = cfg.http.auth_backend.or_else(|| {
+        listeners
+            .iter()
+            .find(|(p, _, _)| *p == Proto::Imap)
+            .map(|(_, a, _)| connectable(*a))
+    });
 
     let accounts = store.list_accounts().await.map(|a| a.len()).unwrap_or(0);
     if created_data_dir || tls_info.generated {
@@ -182,6 +202,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     let mut session_cfg = session_config(&cfg);
     session_cfg.sasl_secret = sasl_secret(&data_dir)?;
     let mut imap = ServerContext::new(store.clone(), session_cfg);
+    imap.observer = Some(metrics.clone());
     if let Some(o) = &cfg.oauth {
         let v = crate::oauth::JwtValidator::load(o).map_err(Fail::config)?;
         imap.oauth = Some(Arc::new(v));
@@ -198,14 +219,25 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         shutdown: shutdown_rx,
         imap,
         connections,
+        metrics,
+        auth_backend,
     });
 
     // Each connection task holds a clone of `conn_tx`; when all are gone,
     // `conn_rx.recv()` returns `None`.
     let (conn_tx, mut conn_rx) = mpsc::channel::<()>(1);
+    // Installed before the listeners are announced: a SIGTERM right after
+    // `listening on` must stop gracefully, not kill the process.
+    let stop = stop_signal();
     let mut accept_tasks = Vec::new();
+    let mut http_tasks = Vec::new();
+    for (local, l) in http_listeners {
+        tracing::info!("listening on {local} (http)");
+        http_tasks.push(tokio::spawn(crate::http::serve(l, shared.clone())));
+    }
     for (proto, local, l) in listeners {
         tracing::info!("listening on {local} ({})", proto.name());
+        shared.metrics.add_listener(proto.name());
         accept_tasks.push(tokio::spawn(accept_loop(
             l,
             proto,
@@ -216,7 +248,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     drop(conn_tx);
     spawn_reload_on_hangup(tls);
 
-    wait_for_stop_signal().await;
+    stop.await;
     tracing::info!("shutting down");
     let _ = shutdown_tx.send(true);
     for t in &accept_tasks {
@@ -226,8 +258,15 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         let _ = t.await;
     }
     drop(shared);
-    match tokio::time::timeout(SHUTDOWN_GRACE, conn_rx.recv()).await {
-        Ok(_) => tracing::info!("stopped"),
+    // IMAP sessions end their command and say BYE; the HTTP listeners
+    // finish their requests. Both within the grace period.
+    let http_done = futures_join_all(http_tasks);
+    let all = async {
+        conn_rx.recv().await;
+        http_done.await;
+    };
+    match tokio::time::timeout(SHUTDOWN_GRACE, all).await {
+        Ok(()) => tracing::info!("stopped"),
         Err(_) => {
             tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}; stopping anyway")
         }
@@ -247,6 +286,7 @@ async fn accept_loop(l: TcpListener, proto: Proto, shared: Arc<Shared>, conn_tx:
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 let guard = conn_tx.clone();
+                let counted = shared.metrics.connection(proto.name());
                 let Some(place) = shared.connections.acquire(peer.ip()) else {
                     tracing::info!(%peer, "too many connections from this address");
                     tokio::spawn(crate::net::refuse(stream, proto == Proto::Imaps));
@@ -255,6 +295,7 @@ async fn accept_loop(l: TcpListener, proto: Proto, shared: Arc<Shared>, conn_tx:
                 tokio::spawn(async move {
                     crate::net::handle_imap(stream, peer, proto == Proto::Imaps, shared).await;
                     drop(place);
+                    drop(counted);
                     drop(guard);
                 });
             }
@@ -293,18 +334,22 @@ fn spawn_reload_on_hangup(tls: Arc<ReloadableTls>) {
     });
 }
 
-async fn wait_for_stop_signal() {
+/// Installs the SIGTERM handler now; the future ends at SIGTERM or ctrl-c.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
+    let term = signal(SignalKind::terminate());
+    async move {
+        match term {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
             }
-        }
-        Err(e) => {
-            tracing::warn!("cannot install the SIGTERM handler: {e}");
-            let _ = tokio::signal::ctrl_c().await;
+            Err(e) => {
+                tracing::warn!("cannot install the SIGTERM handler: {e}");
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }
@@ -317,8 +362,15 @@ fn join(addrs: &[SocketAddr]) -> String {
         .join(", ")
 }
 
+/// Waits for every task (their results do not matter).
+async fn futures_join_all(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
 /// An address a local client can connect to (0.0.0.0 → 127.0.0.1).
-fn connectable(a: SocketAddr) -> SocketAddr {
+pub fn connectable(a: SocketAddr) -> SocketAddr {
     let mut a = a;
     if a.ip().is_unspecified() {
         a.set_ip(if a.is_ipv4() {

@@ -280,6 +280,7 @@ mod tests {
             imap: vec![],
             imaps: vec![],
             lmtp: vec![],
+            http: vec![],
         };
         let mut c = crate::config::resolve(&args).unwrap();
         c.hostname = "mail.example.test".into();

@@ -143,6 +143,35 @@ impl TestServer {
         self.child.as_ref().map(|c| c.id())
     }
 
+    /// SIGTERM, then waits (at most `limit`) for the process to exit;
+    /// its exit status, or `None` if it was still running at `limit`
+    /// (then it is killed).
+    pub fn terminate(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let pid = self.pid()?;
+        let st = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(st.success(), "kill -TERM failed");
+        self.wait_exit(limit)
+    }
+
+    /// Waits (at most `limit`) for the process to exit by itself; its exit
+    /// status, or `None` if it still ran at `limit` (then it is killed).
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+
     /// kill -9.
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
@@ -286,6 +315,12 @@ impl Client {
         }
     }
 
+    /// Sends raw bytes (part of a literal) without waiting.
+    pub fn write_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.writer.write_all(bytes)?;
+        self.writer.flush()
+    }
+
     /// Sends one line (CRLF added) without waiting for an answer (IDLE,
     /// DONE).
     pub fn send_line(&mut self, line: &str) -> std::io::Result<()> {
@@ -371,6 +406,14 @@ pub fn require(tool: &str) -> bool {
 /// succeed and print `marker`. The scripts bound every client run with a
 /// subprocess timeout.
 pub fn run_script(script: &str, args: &[String], marker: &str) {
+    let (ok, text) = script_output(script, args);
+    assert!(ok, "{script} failed:\n{text}");
+    assert!(text.contains(marker), "{text}");
+}
+
+/// Runs `tests/clients/<script>` with python3 and `args`: whether it
+/// succeeded, and its stdout then stderr.
+pub fn script_output(script: &str, args: &[String]) -> (bool, String) {
     let out = Command::new("python3")
         .arg(repo_root().join("tests/clients").join(script))
         .args(args)
@@ -381,8 +424,7 @@ pub fn run_script(script: &str, args: &[String], marker: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "{script} failed:\n{text}");
-    assert!(text.contains(marker), "{text}");
+    (out.status.success(), text)
 }
 
 /// Runs `tests/clients/<script>` against a fresh server with the arguments
@@ -398,4 +440,68 @@ pub fn run_client_script(script: &str, marker: &str) {
         work.path().to_string_lossy().to_string(),
     ];
     run_script(script, &args, marker);
+}
+
+/// An HTTP answer: status code, headers (names lower-cased), body.
+pub struct HttpAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpAnswer {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `GET path` over HTTP/1.0 with extra request headers (bounded waits).
+pub fn http_get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> HttpAnswer {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+        .expect("connect to the HTTP listener");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut req = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n");
+    for (n, v) in headers {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("send the request");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read the answer");
+    let text = String::from_utf8(raw).expect("UTF-8 answer");
+    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    HttpAnswer {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// The value of the Prometheus sample `series` (name with its labels, as
+/// printed, e.g. `tidemark_users_online` or
+/// `tidemark_auth_failures_total{mechanism="LOGIN"}`), if present.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| {
+        let rest = l.strip_prefix(series)?;
+        if !rest.starts_with(' ') {
+            return None;
+        }
+        rest.split_whitespace().next()?.parse().ok()
+    })
 }
