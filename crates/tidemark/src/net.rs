@@ -208,6 +208,9 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
             PRE_AUTH_TIMEOUT.min(deadline.saturating_sub(session.age()))
         };
         let idling = session.is_idling();
+        // On shutdown a command partly received (an APPEND literal still
+        // arriving) is read to its end and run; the BYE comes after it.
+        let stoppable = !session.mid_command();
         let wake = if session.wants_notices()
             && let Some(rx) = session.idle_receiver()
         {
@@ -219,13 +222,13 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                     n => Wake::Notice(n),
                 },
                 _ = tokio::time::sleep(limit) => Wake::Timeout,
-                _ = shutdown.changed() => Wake::Shutdown,
+                _ = shutdown.wait_for(|s| *s), if stoppable => Wake::Shutdown,
             }
         } else {
             tokio::select! {
                 r = stream.read(&mut buf) => Wake::Read(r, false),
                 _ = tokio::time::sleep(limit) => Wake::Timeout,
-                _ = shutdown.changed() => Wake::Shutdown,
+                _ = shutdown.wait_for(|s| *s), if stoppable => Wake::Shutdown,
             }
         };
         match wake {
@@ -261,9 +264,7 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                 return Ok(Outcome::Close);
             }
             Wake::Shutdown => {
-                stream
-                    .write_all(&session.bye("Server shutting down"))
-                    .await?;
+                stream.write_all(&session.shutdown_bye()).await?;
                 stream.flush().await?;
                 return Ok(Outcome::Close);
             }
