@@ -51,7 +51,7 @@ pub struct ServeArgs {
     /// [default: 127.0.0.1:1993].
     #[arg(long, value_name = "ADDR")]
     pub imaps: Vec<String>,
-    /// LMTP listen address; repeatable [default: off]. (Not implemented yet.)
+    /// LMTP listen address; repeatable [default: off].
     #[arg(long, value_name = "ADDR")]
     pub lmtp: Vec<String>,
 }

@@ -34,7 +34,7 @@ pub struct Config {
     pub imap_listen: Vec<SocketAddr>,
     /// Implicit-TLS IMAP listeners. Empty: disabled.
     pub imaps_listen: Vec<SocketAddr>,
-    /// LMTP listeners (not implemented yet). Empty: disabled.
+    /// LMTP listeners. Empty: disabled.
     pub lmtp_listen: Vec<SocketAddr>,
     pub tls: TlsConfig,
     pub auth: AuthConfig,

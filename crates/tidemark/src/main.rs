@@ -5,6 +5,7 @@ mod compress;
 mod config;
 mod conn_limit;
 mod error;
+mod lmtp;
 mod net;
 mod oauth;
 mod serve;
