@@ -266,10 +266,43 @@ fn bad_cli_and_config() {
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
     assert!(err.contains("max_lines") && err.contains("t.toml"), "{err}");
+    assert!(err.contains("line 2"), "the error names the line: {err}");
     assert!(
         !tmp.path().join("d").exists(),
         "nothing created on a config error"
     );
+
+    // A value out of range names the file and line; an environment
+    // override names its variable, and wins over the file.
+    std::fs::write(&cfg, "hostname = \"a.example\"\n\n[limits]\nmax_line = 5\n").unwrap();
+    let serve_cfg = |env: &[(&str, &str)]| {
+        let mut c = Command::new(bin());
+        c.args(["serve", "--config"])
+            .arg(&cfg)
+            .arg("--data-dir")
+            .arg(tmp.path().join("d"));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        run_cmd(c, None)
+    };
+    let o = serve_cfg(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("t.toml line 4 ([limits] max_line)"), "{err}");
+    let o = serve_cfg(&[("TIDEMARK__LIMITS__MAX_LINE", "3")]);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("environment variable TIDEMARK__LIMITS__MAX_LINE ([limits] max_line)"),
+        "{err}"
+    );
+    let o = serve_cfg(&[("TIDEMARK__LIMITS__MAX_LINES", "3000")]);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("TIDEMARK__LIMITS__MAX_LINES") && err.contains("max_lines"),
+        "{err}"
+    );
+    assert_eq!(o.status.code(), Some(2));
 
     // Unknown key in DATA_DIR/tidemark.toml, for `user list` too.
     let dd = tmp.path().join("dd");
