@@ -6,6 +6,9 @@
 //! tidemark user list [--data-dir DIR]
 //! tidemark user del NAME [--data-dir DIR]
 //! tidemark user passwd NAME [--data-dir DIR] [--password-stdin]
+//! tidemark mailbox list --user NAME [--data-dir DIR]
+//! tidemark mailbox create --user NAME MAILBOX [--special-use USE]... [--data-dir DIR]
+//! tidemark mailbox delete --user NAME MAILBOX [--data-dir DIR]
 //! ```
 
 use clap::{Args, Parser, Subcommand};
@@ -26,6 +29,44 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage an account's mailboxes.
+    #[command(subcommand)]
+    Mailbox(MailboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailboxCommand {
+    /// List the mailboxes with their counts.
+    List {
+        #[command(flatten)]
+        dirs: DataDirArgs,
+        /// Account name.
+        #[arg(long)]
+        user: String,
+    },
+    /// Create a mailbox (and its missing parents).
+    Create {
+        #[command(flatten)]
+        dirs: DataDirArgs,
+        /// Account name.
+        #[arg(long)]
+        user: String,
+        /// Mailbox name (`/` separates levels).
+        name: String,
+        /// Special use (RFC 6154): Sent, Drafts, Trash, Junk, Archive, ...
+        #[arg(long, value_name = "USE")]
+        special_use: Vec<String>,
+    },
+    /// Delete a mailbox and its messages (not INBOX).
+    Delete {
+        #[command(flatten)]
+        dirs: DataDirArgs,
+        /// Account name.
+        #[arg(long)]
+        user: String,
+        /// Mailbox name.
+        name: String,
+    },
 }
 
 /// Where the data lives (and optionally which config file to read).

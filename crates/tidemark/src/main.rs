@@ -6,6 +6,7 @@ mod config;
 mod conn_limit;
 mod error;
 mod lmtp;
+mod mailbox_admin;
 mod net;
 mod oauth;
 mod serve;
@@ -60,7 +61,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(match cli.command {
         Command::Serve(_) => "info",
-        Command::User(_) => "warn",
+        Command::User(_) | Command::Mailbox(_) => "warn",
     });
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -76,6 +77,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::User(cmd) => user::run(cmd).await,
+            Command::Mailbox(cmd) => mailbox_admin::run(cmd).await,
         }
     });
     // Don't wait for stray blocking tasks.
