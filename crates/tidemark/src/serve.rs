@@ -122,6 +122,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         ));
     }
 
+    for a in cfg.lmtp_listen.iter().filter(|a| !a.ip().is_loopback()) {
+        tracing::warn!(
+            "LMTP on {a} accepts mail for every account without authentication: \
+             make sure only your MTA can reach it"
+        );
+    }
     let data_dir = cfg.data_dir.clone();
     let created_data_dir = crate::store::create_data_dir(&data_dir)?;
 
