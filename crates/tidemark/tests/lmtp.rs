@@ -236,6 +236,20 @@ fn protocol_edges_over_a_raw_socket() {
     let long = format!("NOOP {}\r\n", "y".repeat(10_000));
     assert!(c.cmd(long.trim_end()).starts_with("500 5.5.2"));
     assert!(c.cmd("NOOP").starts_with("250"));
+    // At most 100 recipients per transaction; the rest are told to retry.
+    assert!(c.cmd("RSET").starts_with("250"));
+    let mut batch = String::from("MAIL FROM:<s@x>\r\n");
+    for _ in 0..101 {
+        batch.push_str("RCPT TO:<alice>\r\n");
+    }
+    batch.push_str("RSET\r\n");
+    c.send(batch.as_bytes());
+    assert!(c.code().starts_with("250"));
+    for i in 0..100 {
+        assert!(c.code().starts_with("250 2.1.5"), "rcpt {i}");
+    }
+    assert!(c.code().starts_with("452 4.5.3"));
+    assert!(c.code().starts_with("250"), "RSET");
     assert!(c.cmd("QUIT").starts_with("221"));
     assert_eq!(
         count(&mut imap, "INBOX"),
