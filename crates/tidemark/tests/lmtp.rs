@@ -102,6 +102,13 @@ fn swaks_delivers_to_two_users_and_an_idler_sees_it_at_once() {
     let cont = idler.read_response().unwrap();
     assert!(cont.starts_with(b"+ "), "{cont:?}");
 
+    // alice watches her mailboxes with NOTIFY (RFC 5465), nothing selected.
+    let mut watcher = Client::login(server.imap, "alice", "pass").unwrap();
+    let (ok, r) = watcher
+        .cmd("NOTIFY SET (PERSONAL (MessageNew MessageExpunge))")
+        .unwrap();
+    assert!(ok, "{r:?}");
+
     let out = Command::new("swaks")
         .args(["--protocol", "LMTP", "--server", &lmtp.to_string()])
         .args(["--from", "sender@example.net"])
@@ -137,6 +144,12 @@ fn swaks_delivers_to_two_users_and_an_idler_sees_it_at_once() {
         "{exists:?}"
     );
     assert!(waited < Duration::from_secs(1));
+    let status = watcher
+        .read_within(Duration::from_secs(1))
+        .unwrap()
+        .expect("no NOTIFY STATUS within 1 s of delivery");
+    let status = String::from_utf8_lossy(&status).to_string();
+    assert!(status.starts_with("* STATUS \"INBOX\" (MESSAGES 1 "), "{status}");
     idler.send_line("DONE").unwrap();
     idler.read_response().unwrap();
 
