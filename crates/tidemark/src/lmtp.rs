@@ -453,7 +453,11 @@ fn trace_headers(conn: &Conn, shared: &Shared, from: &str, id: &str) -> String {
         "Return-Path: <{}>\r\nReceived: from {} ({})\r\n\tby {} (tidemark) with LMTP{} id {id};\r\n\t{date}\r\n",
         clean(from),
         clean(conn.lhlo.as_deref().unwrap_or("unknown")),
-        conn.peer.ip(),
+        // TCP-info is an address literal (RFC 5321 4.4, 4.1.3).
+        match conn.peer.ip() {
+            std::net::IpAddr::V4(a) => format!("[{a}]"),
+            std::net::IpAddr::V6(a) => format!("[IPv6:{a}]"),
+        },
         shared.config.hostname,
         if conn.tls { "S" } else { "" },
     )
