@@ -56,6 +56,14 @@ def main():
         ("FETCH 1 (BODY.PEEK[2]) of a 10 MiB attachment, median", "fetch-part-10mb", "median_ms", {}, "ms", "lower", 1),
         ("peak memory during the MIME suite (sum of PSS)", "mime-resources", "peak_pss_sum_kb", {}, "MiB", "lower", 1 / 1024),
     ]
+    for n in sorted({r.get("sessions") for r in rows if r.get("bench") == "lmtp"}):
+        rc = next(r.get("recipients") for r in rows if r.get("bench") == "lmtp")
+        metrics += [
+            (f"LMTP {n} session(s), {rc} recipients: messages/s", "lmtp", "msgs_per_s", {"sessions": n}, "msg/s", "higher", 1),
+            (f"LMTP {n} session(s), {rc} recipients: deliveries/s", "lmtp", "deliveries_per_s", {"sessions": n}, "rcpt/s", "higher", 1),
+            (f"LMTP {n} session(s): latency median (DATA sent to last 250)", "lmtp", "lat_median_ms", {"sessions": n}, "ms", "lower", 1),
+            (f"LMTP {n} session(s): latency p90", "lmtp", "lat_p90_ms", {"sessions": n}, "ms", "lower", 1),
+        ]
     # Rows no server produced (a suite that was not run) are left out.
     metrics = [m for m in metrics
                if any(r.get("bench") == m[1] and all(r.get(k) == v for k, v in m[3].items()) for r in rows)]

@@ -26,6 +26,10 @@
 #                           connection, memory of N connections in IDLE (N in TM_IDLE_CONNS /
 #                           DC_IDLE_CONNS); then QRESYNC reconnects again on a tidemark
 #                           whose accounts close with their last session (tidemark-cold)
+#                           lmtp = LMTP deliveries, 5 recipients each, from 1 and 10
+#                           concurrent sessions (LMTP_COUNT1 / LMTP_COUNT10 messages);
+#                           Dovecot runs its LMTP service (dovecot-lmtpd) on the same store
+#   LMTP_COUNT1 [300], LMTP_COUNT10 [1500]  messages in the LMTP runs
 #   SEARCH_REPS [3]         timed repetitions in the search suite (+1 warm-up)
 #   SYNC_BIG [100000]       messages in the sync suite's big mailbox
 #   TM_IDLE_CONNS ["1000 10000"], DC_IDLE_CONNS ["1000"]  IDLE connection counts
@@ -49,6 +53,9 @@ DOVECOT_FORMAT=${DOVECOT_FORMAT:-maildir}
 KEEP=${KEEP:-0}
 SEARCH_REPS=${SEARCH_REPS:-3}
 SYNC_BIG=${SYNC_BIG:-100000}
+LMTP_COUNT1=${LMTP_COUNT1:-300}
+LMTP_COUNT10=${LMTP_COUNT10:-1500}
+LMTP_USERS="u1 u2 u3 u4 u5"
 TM_IDLE_CONNS=${TM_IDLE_CONNS:-"1000 10000"}
 DC_IDLE_CONNS=${DC_IDLE_CONNS:-"1000"}
 # Many IDLE connections need file descriptors on both ends.
@@ -265,8 +272,19 @@ run_sync_suite() { # label addr pid
     for n in $conns; do idle_memory "$label" "$addr" "$pid" "$n"; done
 }
 
+# The LMTP suite: deliveries to 5 recipients from 1 and 10 sessions.
+run_lmtp_suite() { # label lmtp-addr
+    local label=$1 addr=$2
+    log "$label: LMTP suite on $addr"
+    "$BENCH_BIN" --timeout "$TIMEOUT" lmtp --addr "$addr" --label "$label" --sessions 1 \
+        --count "$LMTP_COUNT1" --recipients 5 --rcpt-format 'u{}@bench.test' | tee -a "$RESULTS"
+    "$BENCH_BIN" --timeout "$TIMEOUT" lmtp --addr "$addr" --label "$label" --sessions 10 \
+        --count "$LMTP_COUNT10" --recipients 5 --rcpt-format 'u{}@bench.test' | tee -a "$RESULTS"
+}
+
 run_suite() { # label addr pid datadir
     local label=$1 addr=$2 pid=$3 dir=$4
+    case " $SUITES " in *" lmtp "*) run_lmtp_suite "$label" "$LMTP_ADDR" ;; esac
     case " $SUITES " in *" search "*) run_search_suite "$label" "$addr" "$dir" ;; esac
     case " $SUITES " in *" sync "*) run_sync_suite "$label" "$addr" "$pid" ;; esac
     case " $SUITES " in *" mime "*) run_mime_suite "$label" "$addr" "$pid" ;; esac
@@ -300,10 +318,10 @@ run_suite() { # label addr pid datadir
 # ---- Dovecot ---------------------------------------------------------------
 start_dovecot() { # fsync-mode format -> sets DC_PID DC_ADDR DC_DIR
     local fsync=$1 format=$2
-    if ! command -v dovecot >/dev/null || [ ! -x /usr/lib/dovecot/imap ]; then
-        log "installing dovecot-imapd"
+    if ! command -v dovecot >/dev/null || [ ! -x /usr/lib/dovecot/imap ] || [ ! -x /usr/lib/dovecot/lmtp ]; then
+        log "installing dovecot-imapd dovecot-lmtpd"
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-lmtpd >/dev/null
     fi
     id dovebench >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin dovebench
     local uid gid d port
@@ -311,15 +329,16 @@ start_dovecot() { # fsync-mode format -> sets DC_PID DC_ADDR DC_DIR
     d="$TMP/dovecot-$format-$fsync"
     mkdir -p "$d/run" "$d/state" "$d/mail"
     chown dovebench:dovebench "$d/mail"
-    port=$(free_port)
+    port=$(free_port); lport=$(free_port)
     echo "$BENCH_USER:{PLAIN}$BENCH_PASS:$uid:$gid::$d/mail/$BENCH_USER::" >"$d/passwd"
+    for u in $LMTP_USERS; do echo "$u:{PLAIN}$BENCH_PASS:$uid:$gid::$d/mail/$u::" >>"$d/passwd"; done
     chmod 644 "$d/passwd"
     cat >"$d/dovecot.conf" <<EOF
 # Private benchmark instance; not the system service.
 instance_name = dovebench-$format-$fsync
 base_dir = $d/run
 state_dir = $d/state
-protocols = imap
+protocols = imap lmtp
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
@@ -338,11 +357,19 @@ default_login_user = dovenull
 mail_fsync = $fsync
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u $d/passwd
+  args = scheme=PLAIN username_format=%n $d/passwd
 }
 userdb {
   driver = passwd-file
-  args = username_format=%u $d/passwd
+  args = username_format=%n $d/passwd
+}
+# LMTP (the lmtp suite): recipients u1..u5@bench.test, plain inet listener.
+postmaster_address = postmaster@bench.test
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $lport
+  }
 }
 service imap-login {
   inet_listener imap {
@@ -371,6 +398,7 @@ EOF
     PIDS+=("$DC_PID")
     wait_port "$port"
     DC_ADDR="127.0.0.1:$port"
+    LMTP_ADDR="127.0.0.1:$lport"
     DC_DIR="$d/mail"
     log "dovecot $(dovecot --version) ($format, mail_fsync=$fsync) pid $DC_PID on $DC_ADDR"
 }
@@ -384,12 +412,14 @@ start_tidemark() { # [config-text] -> TM_PID TM_ADDR TM_DIR
     # The IDLE-memory test holds 10,000 sessions of one user.
     printf '%s\n\n[limits]\nmax_connections_per_account = 0\n' "${1:-}" >"$d/tidemark.toml"
     echo "$BENCH_PASS" | "$TIDEMARK_BIN" user add "$BENCH_USER" --data-dir "$d" --password-stdin >/dev/null
-    p1=$(free_port); p2=$(free_port)
-    "$TIDEMARK_BIN" serve --data-dir "$d" --imap "127.0.0.1:$p1" --imaps "127.0.0.1:$p2" >"$d.log" 2>&1 &
+    for u in $LMTP_USERS; do echo "$BENCH_PASS" | "$TIDEMARK_BIN" user add "$u" --data-dir "$d" --password-stdin >/dev/null; done
+    p1=$(free_port); p2=$(free_port); p3=$(free_port)
+    "$TIDEMARK_BIN" serve --data-dir "$d" --imap "127.0.0.1:$p1" --imaps "127.0.0.1:$p2" --lmtp "127.0.0.1:$p3" >"$d.log" 2>&1 &
     TM_PID=$!
     PIDS+=("$TM_PID")
     wait_port "$p1"
     TM_ADDR="127.0.0.1:$p1"
+    LMTP_ADDR="127.0.0.1:$p3"
     TM_DIR="$d"
     log "tidemark pid $TM_PID on $TM_ADDR (data $d)"
 }

@@ -5,6 +5,7 @@
 //! readable) and a human summary on stderr.
 
 mod client;
+mod lmtp;
 mod msggen;
 mod sync;
 
@@ -162,6 +163,24 @@ enum Cmd {
         reps: usize,
         #[arg(long, default_value_t = 3)]
         warmup: usize,
+    },
+    /// LMTP deliveries: `sessions` connections deliver `count` messages in
+    /// total, each to `recipients` addresses (`rcpt_format` with `{}` = 1..).
+    Lmtp {
+        #[arg(long)]
+        addr: String,
+        #[arg(long, default_value = "server")]
+        label: String,
+        #[arg(long, default_value_t = 1)]
+        sessions: usize,
+        #[arg(long)]
+        count: u64,
+        #[arg(long, default_value_t = 5)]
+        recipients: usize,
+        #[arg(long, default_value = "u{}@bench.test")]
+        rcpt_format: String,
+        #[arg(long, default_value_t = 3)]
+        seed: u64,
     },
     /// Holds `count` connections in IDLE for `hold_secs` (memory sampling).
     IdleConns {
@@ -736,6 +755,26 @@ async fn run(cmd: Cmd) -> io::Result<()> {
             reps,
             warmup,
         } => sync::idle_latency(&conn, &mailbox, reps, warmup).await,
+        Cmd::Lmtp {
+            addr,
+            label,
+            sessions,
+            count,
+            recipients,
+            rcpt_format,
+            seed,
+        } => {
+            lmtp::run(
+                &addr,
+                &label,
+                sessions,
+                count,
+                recipients,
+                &rcpt_format,
+                seed,
+            )
+            .await
+        }
         Cmd::IdleConns {
             conn,
             mailbox,

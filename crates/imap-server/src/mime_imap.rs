@@ -383,3 +383,15 @@ pub fn binary(m: &MessageStructure, raw: &[u8], part: &[u32]) -> Result<Vec<u8>,
 pub fn binary_size(m: &MessageStructure, raw: &[u8], part: &[u32]) -> Result<u64, BinaryError> {
     binary(m, raw, part).map(|b| b.len() as u64)
 }
+
+/// Parses the MIME structure once, at delivery (APPEND, LMTP), for FETCH
+/// to use later. Large messages are parsed off the async workers.
+pub async fn parse_structure(data: bytes::Bytes) -> bytes::Bytes {
+    if data.len() < 256 * 1024 {
+        return bytes::Bytes::from(tidemark_mime::parse(&data).to_bytes());
+    }
+    tokio::task::spawn_blocking(move || bytes::Bytes::from(tidemark_mime::parse(&data).to_bytes()))
+        .await
+        // A parser panic must not lose the message: FETCH re-parses then.
+        .unwrap_or_default()
+}

@@ -7,6 +7,9 @@
 //! tidemark user list [--data-dir DIR]
 //! tidemark user del NAME [--data-dir DIR]
 //! tidemark user passwd NAME [--data-dir DIR] [--password-stdin]
+//! tidemark mailbox list --user NAME [--data-dir DIR]
+//! tidemark mailbox create --user NAME MAILBOX [--special-use USE]... [--data-dir DIR]
+//! tidemark mailbox delete --user NAME MAILBOX [--data-dir DIR]
 //! ```
 
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +30,9 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage an account's mailboxes.
+    #[command(subcommand)]
+    Mailbox(MailboxCommand),
     /// Show a running server's status (through its HTTP endpoint).
     Status(StatusArgs),
 }
@@ -42,6 +48,41 @@ pub struct StatusArgs {
     /// Print the server's JSON as it is.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailboxCommand {
+    /// List the mailboxes with their counts.
+    List {
+        #[command(flatten)]
+        dirs: DataDirArgs,
+        /// Account name.
+        #[arg(long)]
+        user: String,
+    },
+    /// Create a mailbox (and its missing parents).
+    Create {
+        #[command(flatten)]
+        dirs: DataDirArgs,
+        /// Account name.
+        #[arg(long)]
+        user: String,
+        /// Mailbox name (`/` separates levels).
+        name: String,
+        /// Special use (RFC 6154): Sent, Drafts, Trash, Junk, Archive, ...
+        #[arg(long, value_name = "USE")]
+        special_use: Vec<String>,
+    },
+    /// Delete a mailbox and its messages (not INBOX).
+    Delete {
+        #[command(flatten)]
+        dirs: DataDirArgs,
+        /// Account name.
+        #[arg(long)]
+        user: String,
+        /// Mailbox name.
+        name: String,
+    },
 }
 
 /// Where the data lives (and optionally which config file to read).
@@ -67,7 +108,7 @@ pub struct ServeArgs {
     /// [default: 127.0.0.1:1993].
     #[arg(long, value_name = "ADDR")]
     pub imaps: Vec<String>,
-    /// LMTP listen address; repeatable [default: off]. (Not implemented yet.)
+    /// LMTP listen address; repeatable [default: off].
     #[arg(long, value_name = "ADDR")]
     pub lmtp: Vec<String>,
     /// HTTP listen address (metrics, health, status, nginx auth_http; no

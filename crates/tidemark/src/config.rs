@@ -34,7 +34,7 @@ pub struct Config {
     pub imap_listen: Vec<SocketAddr>,
     /// Implicit-TLS IMAP listeners. Empty: disabled.
     pub imaps_listen: Vec<SocketAddr>,
-    /// LMTP listeners (not implemented yet). Empty: disabled.
+    /// LMTP listeners. Empty: disabled.
     pub lmtp_listen: Vec<SocketAddr>,
     pub tls: TlsConfig,
     pub auth: AuthConfig,
@@ -241,10 +241,168 @@ struct LimitsSection {
     login_timeout_secs: Option<u64>,
 }
 
-fn parse_file(path: &Path) -> Result<FileConfig> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Fail::config(format!("cannot read config file {}: {e}", path.display())))?;
-    parse_str(&text).map_err(|e| Fail::config(format!("config file {}: {e}", path.display())))
+/// Where the settings came from, to name them in errors: the file (and
+/// its text, for line numbers) and the keys set by environment variables.
+#[derive(Debug, Default)]
+struct Source {
+    path: Option<PathBuf>,
+    text: String,
+    /// `"[limits] max_line"` -> `"TIDEMARK__LIMITS__MAX_LINE"`.
+    env: Vec<(String, String)>,
+}
+
+impl Source {
+    /// Names a setting for an error message: `[limits] max_line` becomes
+    /// `/etc/tidemark.toml line 12 ([limits] max_line)`, or the environment
+    /// variable that set it.
+    fn name(&self, what: &str) -> String {
+        if let Some((_, var)) = self.env.iter().find(|(k, _)| k == what) {
+            return format!("environment variable {var} ({what})");
+        }
+        match &self.path {
+            Some(p) => match line_of(&self.text, what) {
+                Some(n) => format!("{} line {n} ({what})", p.display()),
+                None => format!("{} ({what})", p.display()),
+            },
+            None => what.to_owned(),
+        }
+    }
+}
+
+/// The line (1-based) where `what` (`key`, `[section]` or `[section] key`)
+/// is set in a config file's text.
+fn line_of(text: &str, what: &str) -> Option<usize> {
+    let (section, key) = match what.strip_prefix('[') {
+        Some(rest) => {
+            let (sec, key) = rest.split_once(']')?;
+            (Some(sec.trim()), key.trim())
+        }
+        None => (None, what.trim()),
+    };
+    let mut current: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(h) = t.strip_prefix('[') {
+            let name = h.split(']').next().unwrap_or("").trim().to_owned();
+            if key.is_empty() && section == Some(name.as_str()) {
+                return Some(i + 1);
+            }
+            current = Some(name);
+            continue;
+        }
+        if key.is_empty() || current.as_deref() != section {
+            continue;
+        }
+        if let Some((k, _)) = t.split_once('=')
+            && k.trim().trim_matches('"') == key
+        {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// The prefix of environment variables that override config keys:
+/// `TIDEMARK__SECTION__KEY` (or `TIDEMARK__KEY` at the top level).
+pub const ENV_PREFIX: &str = "TIDEMARK__";
+
+/// Applies `TIDEMARK__SECTION__KEY=value` overrides to the parsed file.
+/// A value is read as a TOML value when it is one (`1000`, `true`,
+/// `["a", "b"]`), else as a string; `listen` also takes `a,b`.
+fn apply_env(
+    table: &mut toml::Table,
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<Vec<(String, String)>> {
+    let mut applied = Vec::new();
+    for (var, raw) in vars {
+        let Some(path) = var.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let parts: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+        let (section, key) = match parts.as_slice() {
+            [key] => (None, key.clone()),
+            [section, key] => (Some(section.clone()), key.clone()),
+            _ => {
+                return Err(Fail::config(format!(
+                    "environment variable {var}: expected {ENV_PREFIX}KEY or {ENV_PREFIX}SECTION__KEY"
+                )));
+            }
+        };
+        let value = match format!("v = {raw}").parse::<toml::Table>() {
+            Ok(mut t) => t.remove("v").unwrap_or(toml::Value::String(raw.clone())),
+            Err(_) if key == "listen" => toml::Value::Array(
+                raw.split(',')
+                    .map(|a| toml::Value::String(a.trim().to_owned()))
+                    .collect(),
+            ),
+            Err(_) => toml::Value::String(raw.clone()),
+        };
+        let target = match &section {
+            None => &mut *table,
+            Some(sec) => match table
+                .entry(sec.clone())
+                .or_insert_with(|| toml::Value::Table(Default::default()))
+            {
+                toml::Value::Table(t) => t,
+                _ => {
+                    return Err(Fail::config(format!(
+                        "environment variable {var}: `{sec}` is not a section"
+                    )));
+                }
+            },
+        };
+        target.insert(key.clone(), value);
+        let what = match section {
+            Some(sec) => format!("[{sec}] {key}"),
+            None => key,
+        };
+        applied.push((what, var));
+    }
+    Ok(applied)
+}
+
+/// Reads the config file (when there is one) and applies the environment.
+fn parse_source(path: Option<&Path>) -> Result<(FileConfig, Source)> {
+    let text = match path {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            Fail::config(format!("cannot read config file {}: {e}", path.display()))
+        })?,
+        None => String::new(),
+    };
+    let at = |e: String| match path {
+        Some(p) => Fail::config(format!("config file {}: {e}", p.display())),
+        None => Fail::config(e),
+    };
+    // Parsed from the text first: TOML's errors then carry line numbers.
+    let mut fc = parse_str(&text).map_err(at)?;
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| at(e.to_string()))?;
+    let mut vars: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k.starts_with(ENV_PREFIX))
+        .collect();
+    vars.sort();
+    let env = apply_env(&mut table, vars.into_iter())?;
+    if !env.is_empty() {
+        let names: Vec<&str> = env.iter().map(|(_, v)| v.as_str()).collect();
+        fc = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                Fail::config(format!(
+                    "environment ({}): {}",
+                    names.join(", "),
+                    e.to_string().trim_end()
+                ))
+            })?;
+    }
+    Ok((
+        fc,
+        Source {
+            path: path.map(Path::to_path_buf),
+            text,
+            env,
+        },
+    ))
 }
 
 fn parse_str(text: &str) -> Result<FileConfig, String> {
@@ -302,36 +460,37 @@ fn valid_hostname(s: &str) -> bool {
         })
 }
 
-/// Locates and reads the config file for `dirs`. Returns the file config,
-/// its path, and the data dir to use.
-fn load_file(dirs: &DataDirArgs) -> Result<(FileConfig, Option<PathBuf>, PathBuf)> {
+/// Locates and reads the config file for `dirs`, with the environment's
+/// overrides. Returns the file config, where it came from, and the data
+/// dir to use.
+fn load_file(dirs: &DataDirArgs) -> Result<(FileConfig, Source, PathBuf)> {
     if let Some(path) = &dirs.config {
-        let fc = parse_file(path)?;
+        let (fc, src) = parse_source(Some(path))?;
         let base = path.parent().map(Path::to_path_buf);
         let data_dir = match (&dirs.data_dir, &fc.data_dir) {
             (Some(d), _) => d.clone(),
             (None, Some(d)) => relative_to(base.as_deref(), d.clone()),
             (None, None) => PathBuf::from(DEFAULT_DATA_DIR),
         };
-        return Ok((fc, Some(path.clone()), data_dir));
+        return Ok((fc, src, data_dir));
     }
+    // The data directory from the flag, else from the environment, else
+    // the default; its own config file may not move it.
     let data_dir = dirs
         .data_dir
         .clone()
+        .or_else(|| std::env::var_os(format!("{ENV_PREFIX}DATA_DIR")).map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     let path = data_dir.join(CONFIG_FILE_NAME);
-    if path.is_file() {
-        let fc = parse_file(&path)?;
-        if fc.data_dir.is_some() {
-            return Err(Fail::config(format!(
-                "config file {}: `data_dir` is not allowed in the data directory's own config file \
-                 (use --config FILE to keep the config elsewhere)",
-                path.display()
-            )));
-        }
-        return Ok((fc, Some(path), data_dir));
+    let (fc, src) = parse_source(Some(&path).filter(|p| p.is_file()).map(|p| p.as_path()))?;
+    if src.path.is_some() && line_of(&src.text, "data_dir").is_some() {
+        return Err(Fail::config(format!(
+            "{}: `data_dir` is not allowed in the data directory's own config file \
+             (use --config FILE to keep the config elsewhere)",
+            src.name("data_dir")
+        )));
     }
-    Ok((FileConfig::default(), None, data_dir))
+    Ok((fc, src, data_dir))
 }
 
 /// Just the data directory (for the `user` subcommands), after reading the
@@ -343,13 +502,9 @@ pub fn resolve_data_dir(dirs: &DataDirArgs) -> Result<PathBuf> {
 /// The HTTP listen addresses of the configuration `dirs` names (for
 /// `tidemark status`).
 pub fn http_listen(dirs: &DataDirArgs) -> Result<Vec<SocketAddr>> {
-    let (fc, file, _) = load_file(dirs)?;
-    let what = match &file {
-        Some(p) => format!("{} ([http] listen)", p.display()),
-        None => "[http] listen".into(),
-    };
+    let (fc, source, _) = load_file(dirs)?;
     match fc.http.and_then(|h| h.listen) {
-        Some(l) => parse_listen(&what, &l),
+        Some(l) => parse_listen(&source.name("[http] listen"), &l),
         None => Ok(Vec::new()),
     }
 }
@@ -370,15 +525,13 @@ pub fn early_log_format(dirs: &DataDirArgs) -> LogFormat {
 
 /// The full configuration for `serve`.
 pub fn resolve(args: &ServeArgs) -> Result<Config> {
-    let (fc, config_file, data_dir) = load_file(&args.dirs)?;
+    let (fc, source, data_dir) = load_file(&args.dirs)?;
+    let config_file = source.path.clone();
     let base = config_file
         .as_deref()
         .and_then(Path::parent)
         .map(Path::to_path_buf);
-    let file_name = |k: &str| match &config_file {
-        Some(p) => format!("{} ({k})", p.display()),
-        None => k.to_owned(),
-    };
+    let file_name = |k: &str| source.name(k);
 
     let hostname = match fc.hostname {
         Some(h) => {
@@ -844,6 +997,67 @@ auth_failure_delay_ms = 0
         ]))
         .unwrap_err();
         assert!(e.msg.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("t.toml");
+        std::fs::write(
+            &cfg,
+            "# comment\n[imap]\nlisten = [\"127.0.0.1:1\"]\n\n[limits]\nmax_literal = 5\nlogin_timeout_secs = 0\n",
+        )
+        .unwrap();
+        let e = resolve(&serve(&["--config", cfg.to_str().unwrap()])).unwrap_err();
+        assert!(
+            e.msg
+                .contains("t.toml line 7 ([limits] login_timeout_secs)"),
+            "{e}"
+        );
+        std::fs::write(&cfg, "[imaps]\nlisten = [\"x\"]\n").unwrap();
+        let e = resolve(&serve(&["--config", cfg.to_str().unwrap()])).unwrap_err();
+        assert!(e.msg.contains("t.toml line 2 ([imaps] listen)"), "{e}");
+        assert_eq!(line_of("a = 1\n[s]\n b = 2\n[t]\nb=3\n", "[t] b"), Some(5));
+        assert_eq!(line_of("[s]\nb = 2\n", "[t] b"), None);
+        assert_eq!(line_of("[s]\n[t]\n", "[t]"), Some(2));
+    }
+
+    #[test]
+    fn environment_overrides() {
+        let mut t: toml::Table = "hostname = \"file.example\"\n[limits]\nmax_line = 2048\n"
+            .parse()
+            .unwrap();
+        let vars = [
+            ("PATH", "/bin"),
+            ("TIDEMARK_LOG", "debug"),
+            ("TIDEMARK__HOSTNAME", "env.example"),
+            ("TIDEMARK__LIMITS__MAX_LINE", "4096"),
+            ("TIDEMARK__IMAP__LISTEN", "127.0.0.1:1, 127.0.0.1:2"),
+            ("TIDEMARK__IMAPS__LISTEN", "[\"127.0.0.1:3\"]"),
+            ("TIDEMARK__AUTH__ALLOW_PLAINTEXT", "true"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let applied = apply_env(&mut t, vars.into_iter()).unwrap();
+        assert_eq!(applied.len(), 5);
+        assert!(applied.contains(&(
+            "[limits] max_line".into(),
+            "TIDEMARK__LIMITS__MAX_LINE".into()
+        )));
+        let fc: FileConfig = toml::Value::Table(t).try_into().unwrap();
+        assert_eq!(fc.hostname.as_deref(), Some("env.example"));
+        assert_eq!(fc.limits.unwrap().max_line, Some(4096));
+        assert_eq!(
+            fc.imap.unwrap().listen.unwrap(),
+            ["127.0.0.1:1", "127.0.0.1:2"]
+        );
+        assert_eq!(fc.imaps.unwrap().listen.unwrap(), ["127.0.0.1:3"]);
+        assert_eq!(fc.auth.unwrap().allow_plaintext, Some(true));
+        let bad = [("TIDEMARK__A__B__C".to_string(), "1".to_string())];
+        let e = apply_env(&mut toml::Table::new(), bad.into_iter()).unwrap_err();
+        assert!(e.msg.contains("TIDEMARK__A__B__C"), "{e}");
+        let bad = [("TIDEMARK__HOSTNAME__X".to_string(), "1".to_string())];
+        let mut t: toml::Table = "hostname = \"h\"".parse().unwrap();
+        assert!(apply_env(&mut t, bad.into_iter()).is_err());
     }
 
     #[test]

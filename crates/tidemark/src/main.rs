@@ -6,6 +6,8 @@ mod config;
 mod conn_limit;
 mod error;
 mod http;
+mod lmtp;
+mod mailbox_admin;
 mod metrics;
 mod net;
 mod oauth;
@@ -75,7 +77,9 @@ fn main() -> ExitCode {
     // time just for it (errors in it are reported once serving starts).
     match &cli.command {
         Command::Serve(a) => init_logging("info", config::early_log_format(&a.dirs)),
-        Command::User(_) | Command::Status(_) => init_logging("warn", config::LogFormat::Text),
+        Command::User(_) | Command::Mailbox(_) | Command::Status(_) => {
+            init_logging("warn", config::LogFormat::Text)
+        }
     }
     if let Command::Status(args) = &cli.command {
         return match status::run(args) {
@@ -100,6 +104,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::User(cmd) => user::run(cmd).await,
+            Command::Mailbox(cmd) => mailbox_admin::run(cmd).await,
             Command::Status(_) => unreachable!("handled before the runtime starts"),
         }
     });

@@ -82,11 +82,17 @@ async fn compressed<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// A connection over the per-address limit: the plain port gets a BYE
-/// greeting (RFC 9051 7.1.5); the TLS port is closed without a handshake
+/// greeting (RFC 9051 7.1.5), LMTP a 421; the TLS port is closed without a handshake
 /// (not worth the CPU).
-pub async fn refuse(mut stream: TcpStream, implicit_tls: bool) {
-    if !implicit_tls {
-        let bye = b"* BYE [UNAVAILABLE] Too many connections from your address\r\n";
+pub async fn refuse(mut stream: TcpStream, proto: crate::serve::Proto) {
+    let bye: &[u8] = match proto {
+        crate::serve::Proto::Imap => {
+            b"* BYE [UNAVAILABLE] Too many connections from your address\r\n"
+        }
+        crate::serve::Proto::Lmtp => b"421 4.7.0 Too many connections from your address\r\n",
+        crate::serve::Proto::Imaps => b"",
+    };
+    if !bye.is_empty() {
         let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(bye)).await;
     }
     let _ = stream.shutdown().await;

@@ -102,6 +102,7 @@ fn sasl_secret(data_dir: &std::path::Path) -> Result<[u8; 32]> {
 pub enum Proto {
     Imap,
     Imaps,
+    Lmtp,
 }
 
 impl Proto {
@@ -109,6 +110,7 @@ impl Proto {
         match self {
             Proto::Imap => "imap",
             Proto::Imaps => "imaps",
+            Proto::Lmtp => "lmtp",
         }
     }
 }
@@ -119,18 +121,18 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     if let Some(f) = &cfg.config_file {
         tracing::info!(file = %f.display(), "read config file");
     }
-    if !cfg.lmtp_listen.is_empty() {
-        tracing::warn!(
-            addresses = %join(&cfg.lmtp_listen),
-            "LMTP is not implemented yet; the lmtp listen addresses are ignored"
-        );
-    }
-    if cfg.imap_listen.is_empty() && cfg.imaps_listen.is_empty() {
+    if cfg.imap_listen.is_empty() && cfg.imaps_listen.is_empty() && cfg.lmtp_listen.is_empty() {
         return Err(Fail::config(
-            "no IMAP or IMAPS listen address: nothing to serve",
+            "no IMAP, IMAPS or LMTP listen address: nothing to serve",
         ));
     }
 
+    for a in cfg.lmtp_listen.iter().filter(|a| !a.ip().is_loopback()) {
+        tracing::warn!(
+            "LMTP on {a} accepts mail for every account without authentication: \
+             make sure only your MTA can reach it"
+        );
+    }
     let data_dir = cfg.data_dir.clone();
     let created_data_dir = crate::store::create_data_dir(&data_dir)?;
 
@@ -155,12 +157,13 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     for (proto, addrs) in [
         (Proto::Imap, &cfg.imap_listen),
         (Proto::Imaps, &cfg.imaps_listen),
+        (Proto::Lmtp, &cfg.lmtp_listen),
     ] {
         for addr in addrs {
             let l = TcpListener::bind(addr).await.map_err(|e| {
                 let hint = match e.kind() {
                     std::io::ErrorKind::AddrInUse => {
-                        " (another program uses this port; pick another with --imap/--imaps)"
+                        " (another program uses this port; pick another with --imap/--imaps/--lmtp)"
                     }
                     std::io::ErrorKind::PermissionDenied => " (ports below 1024 need privileges)",
                     _ => "",
@@ -289,11 +292,17 @@ async fn accept_loop(l: TcpListener, proto: Proto, shared: Arc<Shared>, conn_tx:
                 let counted = shared.metrics.connection(proto.name());
                 let Some(place) = shared.connections.acquire(peer.ip()) else {
                     tracing::info!(%peer, "too many connections from this address");
-                    tokio::spawn(crate::net::refuse(stream, proto == Proto::Imaps));
+                    tokio::spawn(crate::net::refuse(stream, proto));
                     continue;
                 };
                 tokio::spawn(async move {
-                    crate::net::handle_imap(stream, peer, proto == Proto::Imaps, shared).await;
+                    match proto {
+                        Proto::Lmtp => crate::lmtp::handle_lmtp(stream, peer, shared).await,
+                        _ => {
+                            crate::net::handle_imap(stream, peer, proto == Proto::Imaps, shared)
+                                .await
+                        }
+                    }
                     drop(place);
                     drop(counted);
                     drop(guard);
@@ -352,14 +361,6 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
             }
         }
     }
-}
-
-fn join(addrs: &[SocketAddr]) -> String {
-    addrs
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Waits for every task (their results do not matter).

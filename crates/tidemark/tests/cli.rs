@@ -1,6 +1,8 @@
 //! CLI contract tests against the built binary: `user` round trip, config
 //! errors, `serve` start-up (first start, TLS, SIGHUP, SIGTERM).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -266,10 +268,43 @@ fn bad_cli_and_config() {
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
     assert!(err.contains("max_lines") && err.contains("t.toml"), "{err}");
+    assert!(err.contains("line 2"), "the error names the line: {err}");
     assert!(
         !tmp.path().join("d").exists(),
         "nothing created on a config error"
     );
+
+    // A value out of range names the file and line; an environment
+    // override names its variable, and wins over the file.
+    std::fs::write(&cfg, "hostname = \"a.example\"\n\n[limits]\nmax_line = 5\n").unwrap();
+    let serve_cfg = |env: &[(&str, &str)]| {
+        let mut c = Command::new(bin());
+        c.args(["serve", "--config"])
+            .arg(&cfg)
+            .arg("--data-dir")
+            .arg(tmp.path().join("d"));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        run_cmd(c, None)
+    };
+    let o = serve_cfg(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("t.toml line 4 ([limits] max_line)"), "{err}");
+    let o = serve_cfg(&[("TIDEMARK__LIMITS__MAX_LINE", "3")]);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("environment variable TIDEMARK__LIMITS__MAX_LINE ([limits] max_line)"),
+        "{err}"
+    );
+    let o = serve_cfg(&[("TIDEMARK__LIMITS__MAX_LINES", "3000")]);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("TIDEMARK__LIMITS__MAX_LINES") && err.contains("max_lines"),
+        "{err}"
+    );
+    assert_eq!(o.status.code(), Some(2));
 
     // Unknown key in DATA_DIR/tidemark.toml, for `user list` too.
     let dd = tmp.path().join("dd");
@@ -475,4 +510,87 @@ fn serve_first_start_tls_reload_and_stop() {
     assert_eq!(std::fs::read(&cert).unwrap(), cert_bytes);
     tls_handshake(imaps, &cert, "localhost").unwrap();
     s.stop();
+}
+
+#[test]
+fn mailbox_admin_while_the_server_runs() {
+    let server = common::TestServer::start();
+    let dir = server.data_dir();
+    let o = run(
+        &[
+            "mailbox",
+            "create",
+            "--user",
+            "alice",
+            "Lists/rust",
+            "--special-use",
+            "Archive",
+        ],
+        dir,
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = run(&["mailbox", "list", "--user", "alice"], dir, None);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Lists/rust "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.ends_with("\\Archive"), "{line}");
+    assert!(out.lines().any(|l| l.starts_with("INBOX ")), "{out}");
+
+    // The running server's sessions see it.
+    let mut c = common::Client::login(server.imap, "alice", "pass").unwrap();
+    let (ok, r) = c.cmd("LIST \"\" \"Lists/*\"").unwrap();
+    assert!(ok);
+    assert!(text(&r.concat()).contains("\"Lists/rust\""), "{r:?}");
+    let (ok, _) = c.cmd("APPEND Lists/rust {5+}\r\nhello").unwrap();
+    assert!(ok);
+    let o = run(&["mailbox", "list", "--user", "alice"], dir, None);
+    let out = text(&o.stdout);
+    let line = out.lines().find(|l| l.starts_with("Lists/rust ")).unwrap();
+    assert_eq!(line.split_whitespace().nth(1), Some("1"), "{line}");
+
+    let o = run(
+        &["mailbox", "delete", "--user", "alice", "Lists/rust"],
+        dir,
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (ok, r) = c.cmd("LIST \"\" \"Lists/*\"").unwrap();
+    assert!(ok);
+    assert!(!text(&r.concat()).contains("\"Lists/rust\""), "{r:?}");
+
+    // Errors are clear and exit non-zero.
+    for (args, needle) in [
+        (
+            &["mailbox", "delete", "--user", "alice", "INBOX"][..],
+            "INBOX",
+        ),
+        (
+            &["mailbox", "list", "--user", "nobody"][..],
+            "no such account",
+        ),
+        (
+            &[
+                "mailbox",
+                "create",
+                "--user",
+                "alice",
+                "X",
+                "--special-use",
+                "Bogus",
+            ][..],
+            "Bogus",
+        ),
+    ] {
+        let o = run(args, dir, None);
+        assert!(!o.status.success(), "{args:?}");
+        assert!(
+            text(&o.stderr).contains(needle),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    }
 }

@@ -22,14 +22,6 @@ impl Drop for Nginx {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn imap_through_nginx_mail_proxy() {
     if !common::require("nginx") || !common::require("python3") {
@@ -52,7 +44,7 @@ fn imap_through_nginx_mail_proxy() {
     drop(c);
 
     let tmp = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let conf = tmp.path().join("nginx.conf");
     let t = tmp.path().display();
     std::fs::write(

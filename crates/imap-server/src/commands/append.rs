@@ -11,18 +11,6 @@ use bytes::Bytes;
 use tidemark_imap_proto::{AppendMessage, Code, Mailbox, SequenceSet};
 use tidemark_store::{InternalDate, NewMessage};
 
-/// Parses the MIME structure once, at delivery, for FETCH to use later.
-/// Large messages are parsed off the async workers.
-async fn parse_structure(data: Bytes) -> Bytes {
-    if data.len() < 256 * 1024 {
-        return Bytes::from(tidemark_mime::parse(&data).to_bytes());
-    }
-    tokio::task::spawn_blocking(move || Bytes::from(tidemark_mime::parse(&data).to_bytes()))
-        .await
-        // A parser panic must not lose the message: FETCH re-parses then.
-        .unwrap_or_default()
-}
-
 pub(crate) async fn run(
     s: &mut Session,
     mailbox: Mailbox,
@@ -45,7 +33,7 @@ pub(crate) async fn run(
         });
         let data = Bytes::from(m.data);
         new.push(NewMessage {
-            structure: parse_structure(data.clone()).await,
+            structure: crate::mime_imap::parse_structure(data.clone()).await,
             data,
             flags: flags_from_wire(&m.flags)?,
             internal_date,

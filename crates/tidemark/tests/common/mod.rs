@@ -207,6 +207,14 @@ pub fn add_user(dir: &Path, name: &str, password: &str) {
     assert!(status.success(), "tidemark user add failed");
 }
 
+/// Frees a port for a program that needs a fixed one (nginx, Postfix).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0")
+}
+
 /// Waits until something listens on `addr` (bounded).
 pub fn wait_for_port(addr: SocketAddr, limit: Duration) {
     let start = Instant::now();
