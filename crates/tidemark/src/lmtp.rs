@@ -255,7 +255,8 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                     }
                 };
                 let txn = conn.txn.take().expect("checked above");
-                let replies = match end {
+                let recipients = txn.recipients.len();
+                let replies: Vec<Reply> = match end {
                     DataEnd::TooBig => txn
                         .recipients
                         .iter()
@@ -271,6 +272,16 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                         deliver(conn, shared, txn, decoder.into_message(), started).await
                     }
                 };
+                let stored = replies.iter().filter(|r| r.is_positive()).count();
+                let result = match end {
+                    DataEnd::TooBig => "too_big",
+                    DataEnd::Complete if stored == recipients => "ok",
+                    DataEnd::Complete if stored == 0 => "failed",
+                    DataEnd::Complete => "partial",
+                };
+                shared
+                    .metrics
+                    .delivery(result, recipients, started.elapsed());
                 for r in replies {
                     r.encode_into(&mut conn.output);
                 }

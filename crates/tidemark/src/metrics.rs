@@ -237,7 +237,6 @@ impl Metrics {
     /// One LMTP delivery (a DATA with `recipients` accepted recipients)
     /// ended with `result` (e.g. `ok`, `partial`, `failed`, `tempfail`)
     /// after `elapsed`.
-    #[allow(dead_code)] // called by the LMTP listener
     pub fn delivery(&self, result: &str, recipients: usize, elapsed: Duration) {
         let label = ResultLabel {
             result: result.to_owned(),

@@ -172,7 +172,10 @@ fn swaks_delivers_to_two_users_and_an_idler_sees_it_at_once() {
 
 #[test]
 fn protocol_edges_over_a_raw_socket() {
-    let mut server = server();
+    let mut server = TestServer::start_with_args(
+        &users(),
+        &["--lmtp", "127.0.0.1:0", "--http", "127.0.0.1:0"],
+    );
     // A small size limit (shared with IMAP's APPENDLIMIT).
     server.kill9();
     std::fs::write(
@@ -267,6 +270,29 @@ fn protocol_edges_over_a_raw_socket() {
     assert!(c.code().starts_with("452 4.5.3"));
     assert!(c.code().starts_with("250"), "RSET");
     assert!(c.cmd("QUIT").starts_with("221"));
+
+    // Metrics: one delivery to two recipients, one too big.
+    let m = common::http_get(server.listeners["http"], "/metrics", &[]).body;
+    let v = |series: &str| common::metric(&m, series).unwrap_or(-1.0);
+    assert_eq!(
+        v("tidemark_lmtp_deliveries_total{result=\"ok\"}"),
+        1.0,
+        "{m}"
+    );
+    assert_eq!(
+        v("tidemark_lmtp_deliveries_total{result=\"too_big\"}"),
+        1.0,
+        "{m}"
+    );
+    assert_eq!(
+        v("tidemark_lmtp_delivery_recipients_total{result=\"ok\"}"),
+        2.0,
+        "{m}"
+    );
+    assert!(
+        v("tidemark_connections_accepted_total{listener=\"lmtp\"}") >= 1.0,
+        "{m}"
+    );
     assert_eq!(
         count(&mut imap, "INBOX"),
         1,
