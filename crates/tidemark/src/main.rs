@@ -1,10 +1,13 @@
-//! The `tidemark` binary: `serve` and `user` administration.
+//! The `tidemark` binary: `serve`, `user` administration, `import` and `export`.
 
 mod cli;
 mod compress;
 mod config;
 mod conn_limit;
 mod error;
+mod export;
+mod import;
+mod mailfile;
 mod net;
 mod oauth;
 mod serve;
@@ -59,7 +62,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(match cli.command {
         Command::Serve(_) => "info",
-        Command::User(_) => "warn",
+        Command::User(_) | Command::Import(_) | Command::Export(_) => "warn",
     });
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -75,6 +78,8 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::User(cmd) => user::run(cmd).await,
+            Command::Import(args) => import::run(args).await,
+            Command::Export(args) => export::run(args).await,
         }
     });
     // Don't wait for stray blocking tasks.
