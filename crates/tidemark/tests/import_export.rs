@@ -600,3 +600,199 @@ fn hostile_input() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// A private doveadm (no server, no auth: the mail user is `nobody`, as in
+/// tests/differential) on the Maildir at `maildir`.
+struct Doveadm {
+    dir: tempfile::TempDir,
+}
+
+impl Doveadm {
+    fn new(maildir: &Path) -> Doveadm {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let d = dir.path().display();
+        std::fs::write(
+            dir.path().join("dovecot.conf"),
+            format!(
+                "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/log\nssl = no\n\
+                 first_valid_uid = 65534\nfirst_valid_gid = 65534\nmail_uid = 65534\nmail_gid = 65534\n\
+                 mail_location = maildir:{}\n",
+                maildir.display()
+            ),
+        )
+        .unwrap();
+        let dv = Doveadm { dir };
+        dv.chown(&home);
+        dv
+    }
+
+    fn chown(&self, p: &Path) {
+        let ok = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(p)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "chown {}", p.display());
+    }
+
+    /// Runs doveadm (bounded by `timeout`), feeding `stdin`.
+    fn run(&self, args: &[&str], stdin: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = Command::new("timeout")
+            .arg("60")
+            .arg("doveadm")
+            .arg("-c")
+            .arg(self.dir.path().join("dovecot.conf"))
+            .args(args)
+            .env("HOME", self.dir.path().join("home"))
+            .env("USER", "nobody")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run doveadm");
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "doveadm {args:?}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// `(mailbox, uid) -> sorted flags` as Dovecot sees them (without
+    /// \Recent), mailbox names with `/`.
+    fn flags(&self) -> BTreeMap<(String, u32), Vec<String>> {
+        let out = self.run(&["fetch", "mailbox uid flags", "all"], b"");
+        let mut map = BTreeMap::new();
+        for rec in out.split('\x0c').filter(|r| !r.trim().is_empty()) {
+            let field = |k: &str| {
+                rec.lines()
+                    .find_map(|l| l.strip_prefix(k))
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            };
+            let mut f: Vec<String> = field("flags:")
+                .split_whitespace()
+                .filter(|f| *f != "\\Recent")
+                .map(str::to_string)
+                .collect();
+            f.sort();
+            let name = field("mailbox:").replace('.', "/");
+            map.insert((name, field("uid:").parse().unwrap()), f);
+        }
+        map
+    }
+}
+
+/// Dovecot writes a Maildir++ tree (keywords, a UID gap from an expunge, a
+/// subfolder); we import it keeping its UIDVALIDITY, UIDs and keywords.
+/// Our Maildir export of it is read by Dovecot with the same UIDs and flags.
+#[test]
+fn dovecot_maildir_both_ways() {
+    if !common::require("doveadm") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let md = tmp.path().join("Maildir");
+    std::fs::create_dir_all(&md).unwrap();
+    let dv = Doveadm::new(&md);
+    dv.chown(&md);
+    for (i, subject) in ["one", "two", "three"].iter().enumerate() {
+        let msg = format!("From: d@example.org\nSubject: {subject}\n\nbody {i}\n");
+        dv.run(&["save"], msg.as_bytes());
+    }
+    dv.run(
+        &[
+            "flags",
+            "add",
+            "\\Seen $Work Project",
+            "mailbox",
+            "INBOX",
+            "uid",
+            "1",
+        ],
+        b"",
+    );
+    dv.run(
+        &[
+            "flags",
+            "add",
+            "\\Flagged \\Answered",
+            "mailbox",
+            "INBOX",
+            "uid",
+            "3",
+        ],
+        b"",
+    );
+    dv.run(&["expunge", "mailbox", "INBOX", "uid", "2"], b"");
+    dv.run(&["mailbox", "create", "Sub.Folder"], b"");
+    dv.run(
+        &["save", "-m", "Sub.Folder"],
+        b"Subject: sub\n\nin a subfolder\n",
+    );
+    dv.run(
+        &["flags", "add", "\\Draft", "mailbox", "Sub.Folder", "all"],
+        b"",
+    );
+    let want = dv.flags();
+    assert_eq!(want.len(), 3, "{want:?}");
+    let uidlist = std::fs::read_to_string(md.join("dovecot-uidlist")).unwrap();
+    let v: u32 = uidlist
+        .split(" V")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // Our account is created after Dovecot gave out its UIDVALIDITY (a
+    // clock value), so that value is not one this account may have used.
+    std::thread::sleep(Duration::from_millis(1100));
+    let srv = TestServer::start();
+    let data = srv.data_dir().to_path_buf();
+    let out = import_ok(&data, "alice", None, &md);
+    assert_eq!(
+        out.trim(),
+        "imported 3 messages into 2 mailboxes (0 skipped)"
+    );
+    let mut c = Client::login(srv.imap, "alice", "pass").unwrap();
+    let mut ours = BTreeMap::new();
+    for name in ["INBOX", "Sub/Folder"] {
+        let (uv, msgs) = mailbox_contents(&mut c, name);
+        if name == "INBOX" {
+            assert_eq!(uv, v, "Dovecot's UIDVALIDITY kept");
+        }
+        for m in msgs {
+            ours.insert((name.to_string(), m.uid), m.flags.clone());
+        }
+    }
+    assert_eq!(ours, want, "UIDs and flags as Dovecot had them");
+    assert_eq!(
+        c.append("INBOX", b"Subject: new\r\n\r\nx\r\n").unwrap(),
+        Some(4),
+        "after Dovecot's UIDs"
+    );
+
+    let out_dir = tmp.path().join("export");
+    export_ok(&data, "alice", "maildir", &out_dir);
+    let dv2 = Doveadm::new(&out_dir);
+    dv2.chown(&out_dir);
+    let theirs: BTreeMap<(String, u32), Vec<String>> = dv2
+        .flags()
+        .into_iter()
+        .filter(|((name, _), _)| name == "INBOX" || name == "Sub/Folder")
+        .collect();
+    let mut want = ours.clone();
+    want.insert(("INBOX".into(), 4), Vec::new());
+    assert_eq!(
+        theirs, want,
+        "Dovecot reads our export with our UIDs and flags"
+    );
+}
