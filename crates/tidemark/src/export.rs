@@ -151,6 +151,19 @@ async fn messages_of(
     Ok((status, metas))
 }
 
+/// The bytes of one message; `None` when it was expunged meanwhile.
+async fn read(
+    account: &dyn Account,
+    m: &MailboxInfo,
+    uid: tidemark_store::Uid,
+) -> Result<Option<bytes::Bytes>> {
+    match account.read_message(m.id, uid).await {
+        Ok(d) => Ok(Some(d)),
+        Err(StoreError::Expunged) => Ok(None),
+        Err(e) => Err(Fail::runtime(format!("reading UID {}: {e}", uid.0))),
+    }
+}
+
 /// Writes one mailbox as a Maildir++ folder; returns the message count.
 async fn export_maildir(
     account: &dyn Account,
@@ -210,10 +223,8 @@ async fn export_maildir(
     let tmp = dir.join("tmp");
     let mut n = 0;
     for meta in &metas {
-        let data = match account.read_message(m.id, meta.uid).await {
-            Ok(d) => d,
-            Err(StoreError::Expunged) => continue,
-            Err(e) => return Err(Fail::runtime(format!("reading UID {}: {e}", meta.uid.0))),
+        let Some(data) = read(account, m, meta.uid).await? else {
+            continue;
         };
         let base = format!(
             "{}.{}_{}.{host},S={}",
@@ -290,10 +301,8 @@ async fn export_mbox(
     let mut out = BufWriter::new(file);
     let mut n = 0;
     for meta in &metas {
-        let data = match account.read_message(m.id, meta.uid).await {
-            Ok(d) => d,
-            Err(StoreError::Expunged) => continue,
-            Err(e) => return Err(Fail::runtime(format!("reading UID {}: {e}", meta.uid.0))),
+        let Some(data) = read(account, m, meta.uid).await? else {
+            continue;
         };
         mbox::write_message(&mut out, &data, &meta.flags, meta.internal_date)
             .map_err(io_fail(&path))?;

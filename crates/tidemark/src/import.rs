@@ -189,7 +189,7 @@ pub async fn run(args: ImportArgs) -> Result<()> {
             folders: BTreeMap::new(),
         },
     };
-    let total: u64 = folders.iter().map(|f| folder_size(f)).sum();
+    let total: u64 = folders.iter().map(folder_size).sum();
     let pb = progress(total, "importing");
     let mut run = Run {
         account: setup.account.clone(),

@@ -47,18 +47,15 @@ fn import_ok(data: &Path, user: &str, mailbox: Option<&str>, path: &Path) -> Str
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+fn export(data: &Path, user: &str, format: &str, extra: &[&str], dir: &Path) -> Output {
+    let mut args = vec!["export", "--user", user, "--format", format];
+    args.extend(extra);
+    args.push(dir.to_str().unwrap());
+    tidemark(&args, data)
+}
+
 fn export_ok(data: &Path, user: &str, format: &str, dir: &Path) {
-    let o = tidemark(
-        &[
-            "export",
-            "--user",
-            user,
-            "--format",
-            format,
-            dir.to_str().unwrap(),
-        ],
-        data,
-    );
+    let o = export(data, user, format, &[], dir);
     assert!(o.status.success(), "export failed: {}", text(&o));
 }
 
@@ -573,31 +570,9 @@ fn hostile_input() {
     assert_eq!(mailbox_contents(&mut c, "Limits").1.len(), 2);
 
     // Export refuses a non-empty directory and an unknown mailbox.
-    let o = tidemark(
-        &[
-            "export",
-            "--user",
-            "alice",
-            "--format",
-            "mbox",
-            tree.to_str().unwrap(),
-        ],
-        &data,
-    );
+    let o = export(&data, "alice", "mbox", &[], &tree);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let o = tidemark(
-        &[
-            "export",
-            "--user",
-            "alice",
-            "--format",
-            "mbox",
-            "--mailbox",
-            "Nope",
-            p("x").to_str().unwrap(),
-        ],
-        &data,
-    );
+    let o = export(&data, "alice", "mbox", &["--mailbox", "Nope"], &p("x"));
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 

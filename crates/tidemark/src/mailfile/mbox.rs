@@ -279,11 +279,7 @@ pub fn strip_status_fields(data: &[u8]) -> (Vec<u8>, Flags, Vec<String>) {
         copied = end;
         let value = String::from_utf8_lossy(&field[colon + 1..]);
         match name.as_str() {
-            "status" => {
-                if value.contains('R') {
-                    flags.insert(SystemFlag::Seen);
-                }
-            }
+            "status" if value.contains('R') => flags.insert(SystemFlag::Seen),
             "x-status" => {
                 for (c, f) in [
                     ('A', SystemFlag::Answered),
