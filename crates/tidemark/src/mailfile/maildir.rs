@@ -145,9 +145,9 @@ pub fn read_dovecot_keywords(dir: &Path) -> Vec<Option<String>> {
 }
 
 /// Courier-IMAP's keywords: `courierimapkeywords/:list` (keyword names, an
-/// empty line, then `<base>:<index> <index>...` lines), then the per-message
-/// files `courierimapkeywords/<base>` (one keyword per line) that override
-/// it. File base name -> keywords.
+/// empty line, then `<base>:<index> <index>...` lines), then the update
+/// files `courierimapkeywords/.<n>.<base>` (one keyword per line) that
+/// override it. File base name -> keywords.
 pub fn read_courier_keywords(dir: &Path) -> HashMap<String, Vec<String>> {
     let kdir = dir.join("courierimapkeywords");
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
@@ -174,14 +174,22 @@ pub fn read_courier_keywords(dir: &Path) -> HashMap<String, Vec<String>> {
             out.insert(base.to_string(), kws);
         }
     }
+    // Later changes: `.<n>.<base>` files, one keyword per line; the highest
+    // `n` of a message wins over `:list`.
+    let mut newest: HashMap<String, u64> = HashMap::new();
     if let Ok(rd) = std::fs::read_dir(&kdir) {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(':') || name.starts_with('.') {
+            let Some((n, base)) = name.strip_prefix('.').and_then(|r| r.split_once('.')) else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u64>() else { continue };
+            if newest.get(base).is_some_and(|old| *old >= n) {
                 continue;
             }
             if let Ok(text) = std::fs::read_to_string(e.path()) {
-                let base = name.split(':').next().unwrap_or(&name).to_string();
+                let base = base.split(':').next().unwrap_or(base).to_string();
+                newest.insert(base.clone(), n);
                 out.insert(
                     base,
                     text.lines()
@@ -296,6 +304,19 @@ pub fn info_letters(flags: &Flags, letters: &HashMap<String, usize>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn courier_keywords() {
+        let d = tempfile::tempdir().unwrap();
+        let k = d.path().join("courierimapkeywords");
+        std::fs::create_dir_all(&k).unwrap();
+        std::fs::write(k.join(":list"), "Urgent\nlater\n\nm1:0 1\nm2:1\n").unwrap();
+        std::fs::write(k.join(".3.m2"), "Done\n").unwrap();
+        std::fs::write(k.join(".1.m2"), "Old\n").unwrap();
+        let got = read_courier_keywords(d.path());
+        assert_eq!(got["m1"], ["Urgent", "later"]);
+        assert_eq!(got["m2"], ["Done"], "the newest update file wins");
+    }
 
     #[test]
     fn uidlist_versions() {
