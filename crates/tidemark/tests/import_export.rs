@@ -177,6 +177,7 @@ fn maildir_fixture(root: &Path) {
         ".Lists.Rust/cur",
         ".Lists.Rust/new",
         ".Sent/cur",
+        ".archive/cur",
     ] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
@@ -213,6 +214,11 @@ fn maildir_fixture(root: &Path) {
             1_700_000_400,
         ),
     ];
+    let files = files.into_iter().chain([(
+        ".archive/cur/1700000005.M6P1.host:2,S",
+        &b"Subject: archived\n\nto the \\Archive mailbox\n"[..],
+        1_700_000_500,
+    )]);
     for (name, data, t) in files {
         std::fs::write(root.join(name), data).unwrap();
         set_mtime(&root.join(name), t);
@@ -249,8 +255,9 @@ fn import_export_round_trip() {
     maildir_fixture(&md);
 
     let mut c = Client::login(srv.imap, "alice", "pass").unwrap();
-    // Selected before the import: the session must see the new messages.
-    let _ = mailbox_contents(&mut c, "Archive");
+    // Selected before the import: the session sees the new message at its
+    // next command.
+    assert!(mailbox_contents(&mut c, "Archive").1.is_empty());
     let out = import_ok(&data, "alice", Some("Old mail"), &mbox_path);
     assert_eq!(
         out.trim(),
@@ -259,7 +266,13 @@ fn import_export_round_trip() {
     let out = import_ok(&data, "alice", None, &md);
     assert_eq!(
         out.trim(),
-        "imported 5 messages into 3 mailboxes (0 skipped)"
+        "imported 6 messages into 4 mailboxes (0 skipped)"
+    );
+    let (ok, resp) = c.cmd("NOOP").unwrap();
+    assert!(ok);
+    assert!(
+        resp.iter().any(|r| r == b"* 1 EXISTS\r\n"),
+        ".archive went to Archive, seen by the selected session: {resp:?}"
     );
     assert!(
         !data.join("import").read_dir().unwrap().any(|_| true),
@@ -545,6 +558,34 @@ fn hostile_input() {
         t.contains("big.mbox message 2 (") && t.contains("big.mbox message 3 ("),
         "{t}"
     );
+
+    // A Maildir file over the limit is skipped the same way.
+    let md = p("md");
+    std::fs::create_dir_all(md.join("cur")).unwrap();
+    std::fs::write(md.join("cur").join("1.big:2,S"), "b".repeat(3000)).unwrap();
+    std::fs::write(md.join("cur").join("2.small:2,S"), "Subject: s\n\ns\n").unwrap();
+    let o = Command::new(bin())
+        .args([
+            "import",
+            "--user",
+            "alice",
+            "--mailbox",
+            "MdLimits",
+            "--config",
+        ])
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg(&md)
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("imported 1 messages into 1 mailboxes (1 skipped)"),
+        "{t}"
+    );
+    assert!(t.contains("1.big:2,S (3000 bytes): skipped"), "{t}");
 
     // A directory with a good mbox, a garbage file and a name the store
     // refuses: the rest is imported, the exit code says it was not all.
