@@ -41,6 +41,22 @@ fn import(data: &Path, user: &str, mailbox: Option<&str>, path: &Path) -> Output
     tidemark(&args, data)
 }
 
+/// `import --config CFG --mailbox MAILBOX PATH` for `alice`.
+fn import_with_config(data: &Path, cfg: &Path, mailbox: &str, path: &Path) -> Output {
+    let (cfg, path) = (cfg.to_str().unwrap(), path.to_str().unwrap());
+    let args = [
+        "import",
+        "--user",
+        "alice",
+        "--mailbox",
+        mailbox,
+        "--config",
+        cfg,
+        path,
+    ];
+    tidemark(&args, data)
+}
+
 fn import_ok(data: &Path, user: &str, mailbox: Option<&str>, path: &Path) -> String {
     let o = import(data, user, mailbox, path);
     assert!(o.status.success(), "import failed: {}", text(&o));
@@ -533,21 +549,7 @@ fn hostile_input() {
     ]
     .concat();
     std::fs::write(p("big.mbox"), big).unwrap();
-    let o = Command::new(bin())
-        .args([
-            "import",
-            "--user",
-            "alice",
-            "--mailbox",
-            "Limits",
-            "--config",
-        ])
-        .arg(&cfg)
-        .arg("--data-dir")
-        .arg(&data)
-        .arg(p("big.mbox"))
-        .output()
-        .unwrap();
+    let o = import_with_config(&data, &cfg, "Limits", &p("big.mbox"));
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(
@@ -564,21 +566,7 @@ fn hostile_input() {
     std::fs::create_dir_all(md.join("cur")).unwrap();
     std::fs::write(md.join("cur").join("1.big:2,S"), "b".repeat(3000)).unwrap();
     std::fs::write(md.join("cur").join("2.small:2,S"), "Subject: s\n\ns\n").unwrap();
-    let o = Command::new(bin())
-        .args([
-            "import",
-            "--user",
-            "alice",
-            "--mailbox",
-            "MdLimits",
-            "--config",
-        ])
-        .arg(&cfg)
-        .arg("--data-dir")
-        .arg(&data)
-        .arg(&md)
-        .output()
-        .unwrap();
+    let o = import_with_config(&data, &cfg, "MdLimits", &md);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(
