@@ -616,14 +616,14 @@ impl Run {
                     .as_ref()
                     .and_then(|l| l.validity)
                     .is_some_and(|v| status.uid_next.0 == 1 || status.uid_validity == v);
+                // Ordered by the list's UIDs whether or not they are kept,
+                // so every run (and resume) sees the same order; `commit`
+                // drops the UIDs when they are not kept.
                 let mut entries: Vec<(maildir::Entry, Option<Uid>)> = maildir::entries(&f.path)
                     .map_err(|e| e.to_string())?
                     .into_iter()
                     .map(|e| {
-                        let uid = list
-                            .as_ref()
-                            .filter(|_| uids_ok)
-                            .and_then(|l| l.uids.get(&e.base).copied());
+                        let uid = list.as_ref().and_then(|l| l.uids.get(&e.base).copied());
                         (e, uid)
                     })
                     .collect();
@@ -645,7 +645,7 @@ impl Run {
                     warn(
                         &self.pb,
                         &format!(
-                            "{}: mailbox {:?} already holds messages: dovecot-uidlist UIDs not kept",
+                            "{}: dovecot-uidlist UIDs not kept (mailbox {:?} already holds messages, or the list has no UIDVALIDITY)",
                             f.path.display(),
                             mb.name
                         ),

@@ -427,6 +427,23 @@ fn seqs(c: &mut Client, mailbox: &str) -> (Vec<usize>, Vec<u32>) {
     (s, msgs.iter().map(|m| m.uid).collect())
 }
 
+/// A Maildir of 1,200 messages (`X-Seq: i`) with a dovecot-uidlist of
+/// UIDVALIDITY `v` giving file `i` the UID `uid(i)`.
+fn make_maildir(md: &Path, v: u32, uid: impl Fn(u32) -> u32) {
+    std::fs::create_dir_all(md.join("cur")).unwrap();
+    let mut uidlist = format!("3 V{v} N5000\n");
+    for i in 0..1_200u32 {
+        let base = format!("17000{i:05}.M{i}P1.host");
+        std::fs::write(
+            md.join("cur").join(format!("{base}:2,S")),
+            format!("Subject: md {i}\nX-Seq: {i}\n\nbody {i}\n"),
+        )
+        .unwrap();
+        uidlist.push_str(&format!("{} :{base}\n", uid(i)));
+    }
+    std::fs::write(md.join("dovecot-uidlist"), uidlist).unwrap();
+}
+
 /// kill -9 (abort) after a committed batch, before or after its checkpoint
 /// is written, then the same command again: every message exactly once,
 /// in order, and the uidlist's UIDs kept.
@@ -438,25 +455,25 @@ fn resume_after_abort() {
     let mbox_path = tmp.path().join("big.mbox");
     std::fs::write(&mbox_path, generated_mbox(1_600)).unwrap();
     let md = tmp.path().join("md");
-    std::fs::create_dir_all(md.join("cur")).unwrap();
-    let mut uidlist = String::from("3 V777 N5000\n");
-    for i in 0..1_200usize {
-        let base = format!("17000{i:05}.M{i}P1.host");
-        std::fs::write(
-            md.join("cur").join(format!("{base}:2,S")),
-            format!("Subject: md {i}\nX-Seq: {i}\n\nbody {i}\n"),
-        )
-        .unwrap();
-        uidlist.push_str(&format!("{} :{base}\n", 3 * i + 1));
-    }
-    std::fs::write(md.join("dovecot-uidlist"), uidlist).unwrap();
+    make_maildir(&md, 777, |i| 3 * i + 1);
+    // UIDVALIDITY of alice's own INBOX: refused by the store, so the UIDs
+    // are not kept; they still order the files (the reverse of their names).
+    let mut c = Client::login(srv.imap, "alice", "pass").unwrap();
+    let (inbox_uv, _) = mailbox_contents(&mut c, "INBOX");
+    let md2 = tmp.path().join("md2");
+    make_maildir(&md2, inbox_uv, |i| 3 * (1_199 - i) + 1);
 
     // Batches of 500: the mbox takes 4 (the last run resumes with nothing
     // left but the end), the Maildir 3. `N!` aborts before the checkpoint,
     // so the next run must recognise what that batch committed.
     let mbox_stops: &[&str] = &["1", "1!", "1!", "1"];
     let md_stops: &[&str] = &["1", "1!", "1!"];
-    for (path, mailbox, stops) in [(&mbox_path, "Big", mbox_stops), (&md, "Md", md_stops)] {
+    let sources = [
+        (&mbox_path, "Big", mbox_stops),
+        (&md, "Md", md_stops),
+        (&md2, "Md2", md_stops),
+    ];
+    for (path, mailbox, stops) in sources {
         for stop in stops {
             let o = Command::new(bin())
                 .args(["import", "--user", "alice", "--mailbox", mailbox])
@@ -475,7 +492,6 @@ fn resume_after_abort() {
         let out = import_ok(&data, "alice", Some(mailbox), path);
         assert!(out.starts_with("imported "), "{out}");
     }
-    let mut c = Client::login(srv.imap, "alice", "pass").unwrap();
     let (s, _) = seqs(&mut c, "Big");
     assert_eq!(
         s,
@@ -493,6 +509,13 @@ fn resume_after_abort() {
         (0..1_200u32).map(|i| 3 * i + 1).collect::<Vec<_>>(),
         "uidlist UIDs"
     );
+    let (s, uids) = seqs(&mut c, "Md2");
+    assert_eq!(
+        s,
+        (0..1_200).rev().collect::<Vec<_>>(),
+        "refused UIDVALIDITY: each message once, in uidlist order"
+    );
+    assert_eq!(uids, (1..=1_200).collect::<Vec<_>>(), "fresh UIDs");
     assert!(
         !data.join("import").read_dir().unwrap().any(|_| true),
         "checkpoint removed"
