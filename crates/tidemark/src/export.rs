@@ -11,7 +11,9 @@
 //!   A mailbox name with a `.` cannot be written as Maildir++ and is skipped
 //!   with an error.
 //! - **mbox**: one mboxrd file per mailbox, `DIR/INBOX`, `DIR/Sub/Folder`;
-//!   flags as `Status:`/`X-Status:`/`X-Keywords:` fields (`mailfile::mbox`).
+//!   flags as `Status:`/`X-Status:`/`X-Keywords:` fields, UIDs as Dovecot's
+//!   `X-IMAPbase:`/`X-UID:` (`mailfile::mbox`; import does not keep mbox
+//!   UIDs, only Maildir ones).
 //!   A mailbox without messages that has children is not written (import
 //!   creates parents anyway); one with messages and children is the file
 //!   `DIR/Sub` with its children in `DIR/Sub.sbd/` (Thunderbird's layout,
@@ -287,7 +289,20 @@ async fn export_mbox(
     files: &BTreeSet<String>,
     pb: &indicatif::ProgressBar,
 ) -> Result<u64> {
-    let (_, metas) = messages_of(account, m).await?;
+    let (status, metas) = messages_of(account, m).await?;
+    let keywords: BTreeSet<&str> = metas
+        .iter()
+        .flat_map(|meta| meta.flags.keywords().iter().map(String::as_str))
+        .collect();
+    let mut base = format!(
+        "X-IMAPbase: {} {:010}",
+        status.uid_validity.0,
+        status.uid_next.0.saturating_sub(1)
+    );
+    for k in keywords {
+        base.push(' ');
+        base.push_str(k);
+    }
     let path = mbox_path(root, &m.name, files)
         .ok_or_else(|| Fail::runtime("name cannot be written as a file".to_string()))?;
     if let Some(parent) = path.parent() {
@@ -304,7 +319,11 @@ async fn export_mbox(
         let Some(data) = read(account, m, meta.uid).await? else {
             continue;
         };
-        mbox::write_message(&mut out, &data, &meta.flags, meta.internal_date)
+        let mut extra = vec![format!("X-UID: {}", meta.uid.0)];
+        if n == 0 {
+            extra.insert(0, std::mem::take(&mut base));
+        }
+        mbox::write_message(&mut out, &data, &meta.flags, meta.internal_date, &extra)
             .map_err(io_fail(&path))?;
         pb.inc(data.len() as u64);
         n += 1;

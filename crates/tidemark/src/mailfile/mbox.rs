@@ -8,7 +8,10 @@
 //! seen, `O` old), `X-Status:` (`A` answered, `F` flagged, `T` draft, `D`
 //! deleted) and `X-Keywords:` (keywords separated by spaces or commas).
 //! Export inserts them at the top of the header, in the message's own line
-//! ending, only when there is something to say. Import removes every
+//! ending, only when there is something to say, after Dovecot's
+//! `X-IMAPbase:` (first message: UIDVALIDITY, last UID and the keywords,
+//! without which Dovecot ignores `X-Keywords`) and `X-UID:`, so Dovecot's
+//! mbox driver reads our files with our UIDs and keywords. Import removes every
 //! top-level header field it recognises ([`STATUS_FIELDS`]: also Dovecot's
 //! `X-UID`, `X-IMAP` and `X-IMAPbase`) and merges what they say into the
 //! flags, as Dovecot's mbox driver does: so a message that already carried
@@ -377,19 +380,27 @@ pub fn parse_from_line_date(line: &[u8]) -> Option<InternalDate> {
     })
 }
 
-/// Writes one message in mboxrd form: the `From ` line, the status fields
-/// (see the module doc), the quoted message and the empty separator line.
+/// Writes one message in mboxrd form: the `From ` line, `extra` header
+/// fields (without line ends: the export's `X-IMAPbase`/`X-UID`, which must
+/// be among [`STATUS_FIELDS`] for import to remove them; Dovecot reads
+/// `X-Keywords` only after `X-IMAPbase`), the status fields (see the module
+/// doc), the quoted message and the empty separator line.
 pub fn write_message(
     out: &mut impl Write,
     data: &[u8],
     flags: &Flags,
     date: InternalDate,
+    extra: &[String],
 ) -> io::Result<()> {
     writeln!(out, "From MAILER-DAEMON {}", asctime(date.unix))?;
     let eol: &[u8] = match data.iter().position(|&b| b == b'\n') {
         Some(p) if p > 0 && data[p - 1] == b'\r' => b"\r\n",
         _ => b"\n",
     };
+    for field in extra {
+        out.write_all(field.as_bytes())?;
+        out.write_all(eol)?;
+    }
     if flags.contains(SystemFlag::Seen) {
         out.write_all(b"Status: RO")?;
         out.write_all(eol)?;
@@ -460,6 +471,7 @@ mod tests {
                     unix: 1_700_000_000,
                     offset_minutes: 0,
                 },
+                &["X-UID: 7".to_string()],
             )
             .unwrap();
         }
