@@ -825,6 +825,54 @@ fn dovecot_maildir_both_ways() {
 
     let out_dir = tmp.path().join("export");
     export_ok(&data, "alice", "maildir", &out_dir);
+    // An mbox written by Dovecot (X-IMAPbase, X-UID, Status, X-Status,
+    // padded X-Keywords, Content-Length, an unquoted "From " body line).
+    let dmb = tmp.path().join("dovecot-mbox");
+    std::fs::create_dir_all(&dmb).unwrap();
+    let dv3 = Doveadm::new(&format!("mbox:{0}:INBOX={0}/inbox", dmb.display()));
+    dv3.chown(&dmb);
+    dv3.run(&["save"], b"Subject: one\n\nFrom me\nbody\n");
+    dv3.run(&["save"], b"Subject: two\n\nb2\n");
+    dv3.run(
+        &[
+            "flags",
+            "add",
+            "\\Seen $Work",
+            "mailbox",
+            "INBOX",
+            "uid",
+            "1",
+        ],
+        b"",
+    );
+    dv3.run(
+        &[
+            "flags",
+            "add",
+            "\\Answered \\Deleted",
+            "mailbox",
+            "INBOX",
+            "uid",
+            "2",
+        ],
+        b"",
+    );
+    let dwant: Vec<Vec<String>> = dv3.flags().into_values().collect();
+    import_ok(&data, "alice", Some("From Dovecot"), &dmb.join("inbox"));
+    let (_, got) = mailbox_contents(&mut c, "From Dovecot");
+    let got_flags: Vec<Vec<String>> = got.iter().map(|m| m.flags.clone()).collect();
+    assert_eq!(got_flags, dwant, "flags of a Dovecot mbox");
+    assert_eq!(dwant[0], ["$Work", "\\Seen"]);
+    let body = String::from_utf8_lossy(&got[0].body).into_owned();
+    assert!(
+        body.starts_with("Subject: one\n") && body.ends_with("\n\nFrom me\nbody\n"),
+        "{body:?}"
+    );
+    assert!(
+        !body.contains("X-UID") && !body.contains("X-Keywords"),
+        "{body:?}"
+    );
+
     let mbox_dir = tmp.path().join("export-mbox");
     export_ok(&data, "alice", "mbox", &mbox_dir);
     let mut want = ours.clone();

@@ -17,7 +17,9 @@
 //! flags, as Dovecot's mbox driver does: so a message that already carried
 //! such fields when it was stored (for instance one forwarded as-is from
 //! an mbox-based system) loses them on the way through an mbox; every other
-//! byte round-trips. A message not ending in a line break gains one (the
+//! byte round-trips. `Content-Length:` (Dovecot and mutt write one) is kept:
+//! Dovecot hides it, but it may be the message's own, and removing it
+//! would break the round trip. A message not ending in a line break gains one (the
 //! format cannot say otherwise); Maildir keeps such messages exactly.
 
 use super::add_keyword;
