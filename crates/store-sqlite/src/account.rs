@@ -132,6 +132,39 @@ impl SqliteAccount {
         .map_err(|e| StoreError::Internal(format!("reader task failed: {e}")))?
     }
 
+    /// Hashes (and indexes) messages for appending.
+    async fn prepare_all(&self, messages: Vec<NewMessage>) -> StoreResult<Vec<Prepared>> {
+        let total: usize = messages.iter().map(|m| m.data.len()).sum();
+        Ok(if total >= HASH_OFFLOAD {
+            // Off the async workers, and for a MULTIAPPEND of many messages
+            // split over the cores (hashing, parsing and indexing them is
+            // the CPU-heavy part of APPEND).
+            let index = self.search_index;
+            let parts = std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(messages.len().div_ceil(8))
+                .max(1);
+            let per = messages.len().div_ceil(parts);
+            let mut rest = messages;
+            let mut tasks = Vec::with_capacity(parts);
+            while !rest.is_empty() {
+                let tail = rest.split_off(per.min(rest.len()));
+                let chunk = std::mem::replace(&mut rest, tail);
+                tasks.push(tokio::task::spawn_blocking(move || prepare(chunk, index)));
+            }
+            let mut all = Vec::new();
+            for t in tasks {
+                all.extend(
+                    t.await
+                        .map_err(|e| StoreError::Internal(format!("hash task failed: {e}")))??,
+                );
+            }
+            all
+        } else {
+            prepare(messages, self.search_index)?
+        })
+    }
+
     /// Runs a mutation in the next group commit.
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
@@ -383,37 +416,30 @@ impl Account for SqliteAccount {
         messages: Vec<NewMessage>,
     ) -> StoreResult<AppendOutcome> {
         self.check_open()?;
-        let total: usize = messages.iter().map(|m| m.data.len()).sum();
-        let prepared = if total >= HASH_OFFLOAD {
-            // Off the async workers, and for a MULTIAPPEND of many messages
-            // split over the cores (hashing, parsing and indexing them is
-            // the CPU-heavy part of APPEND).
-            let index = self.search_index;
-            let parts = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(messages.len().div_ceil(8))
-                .max(1);
-            let per = messages.len().div_ceil(parts);
-            let mut rest = messages;
-            let mut tasks = Vec::with_capacity(parts);
-            while !rest.is_empty() {
-                let tail = rest.split_off(per.min(rest.len()));
-                let chunk = std::mem::replace(&mut rest, tail);
-                tasks.push(tokio::task::spawn_blocking(move || prepare(chunk, index)));
-            }
-            let mut all = Vec::new();
-            for t in tasks {
-                all.extend(
-                    t.await
-                        .map_err(|e| StoreError::Internal(format!("hash task failed: {e}")))??,
-                );
-            }
-            all
-        } else {
-            prepare(messages, self.search_index)?
-        };
+        let prepared = self.prepare_all(messages).await?;
         self.write(move |c, n| messages::append(c, mailbox, prepared, n))
             .await
+    }
+
+    async fn import_messages(
+        &self,
+        mailbox: MailboxId,
+        batch: tidemark_store::ImportBatch,
+    ) -> StoreResult<AppendOutcome> {
+        self.check_open()?;
+        let (uids, msgs): (Vec<Option<Uid>>, Vec<NewMessage>) = batch.messages.into_iter().unzip();
+        let prepared = self.prepare_all(msgs).await?;
+        let numbered: Vec<_> = uids.into_iter().zip(prepared).collect();
+        let (validity, next) = (batch.uid_validity, batch.uid_next);
+        let out = self
+            .write(move |c, n| messages::import(c, mailbox, validity, next, numbered, n))
+            .await?;
+        if validity.is_some() {
+            // The cache refuses views of another UIDVALIDITY anyway; this
+            // also drops the file.
+            self.views.forget(mailbox);
+        }
+        Ok(out)
     }
 
     async fn store_flags(

@@ -130,12 +130,27 @@ pub(crate) fn append(
         });
     }
     let first = alloc_uids(conn, mailbox, &row, messages.len())?;
+    let numbered = messages
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (first + i as u32, p))
+        .collect();
+    insert_new(conn, mailbox, &row, numbered, notices)
+}
+
+/// Inserts messages whose UIDs are already reserved, with one new MODSEQ.
+fn insert_new(
+    conn: &Connection,
+    mailbox: MailboxId,
+    row: &MailboxRow,
+    messages: Vec<(u32, Prepared)>,
+    notices: &mut Vec<ChangeNotice>,
+) -> StoreResult<AppendOutcome> {
     let modseq = bump_modseq(conn, mailbox)?;
     let now = now_unix();
     let mut insert = conn.prepare_cached(INSERT_MESSAGE).db()?;
     let mut uids = Vec::with_capacity(messages.len());
-    for (i, p) in messages.into_iter().enumerate() {
-        let uid = first + i as u32;
+    for (uid, p) in messages {
         let blob = put_blob(conn, &p)?;
         let (date, tz) = match p.msg.internal_date {
             Some(d) => (d.unix, d.offset_minutes as i64),
@@ -164,6 +179,158 @@ pub(crate) fn append(
         uid_validity: UidValidity(row.uidvalidity),
         uids,
     })
+}
+
+/// `Account::import_messages`: `messages` carry the UIDs they had
+/// elsewhere (or `None`), see the trait's rules.
+pub(crate) fn import(
+    conn: &Connection,
+    mailbox: MailboxId,
+    uid_validity: Option<UidValidity>,
+    uid_next: Option<Uid>,
+    messages: Vec<(Option<Uid>, Prepared)>,
+    notices: &mut Vec<ChangeNotice>,
+) -> StoreResult<AppendOutcome> {
+    let mut row = mailbox_row(conn, mailbox)?;
+    if let Some(v) = uid_validity
+        && v.0 != row.uidvalidity
+    {
+        set_uidvalidity(conn, mailbox, &row, v.0)?;
+        row.uidvalidity = v.0;
+        notices.push(ChangeNotice::MailboxList);
+    }
+    // Number everything first: a refusal changes nothing.
+    let raise = uid_next.map_or(0, |u| u.0 as i64);
+    let mut next = row.uidnext;
+    let mut raised = raise == 0;
+    let mut numbered = Vec::with_capacity(messages.len());
+    for (uid, p) in messages {
+        let uid = match uid {
+            Some(u) => {
+                if (u.0 as i64) < next {
+                    return Err(StoreError::NotAllowed(format!(
+                        "UID {} is below UIDNEXT {next} (UIDs are never reused)",
+                        u.0
+                    )));
+                }
+                u.0 as i64
+            }
+            None => {
+                if !raised {
+                    next = next.max(raise);
+                    raised = true;
+                }
+                next
+            }
+        };
+        if uid > u32::MAX as i64 - 1 {
+            return Err(StoreError::Limit(
+                "UID space of the mailbox exhausted".into(),
+            ));
+        }
+        next = uid + 1;
+        numbered.push((uid as u32, p));
+    }
+    if !raised {
+        next = next.max(raise);
+    }
+    if next > u32::MAX as i64 {
+        return Err(StoreError::Limit(
+            "UID space of the mailbox exhausted".into(),
+        ));
+    }
+    if next != row.uidnext {
+        conn.prepare_cached("UPDATE mailboxes SET uidnext = ?2 WHERE id=?1")
+            .db()?
+            .execute(params![mailbox.0 as i64, next])
+            .db()?;
+    }
+    if numbered.is_empty() {
+        return Ok(AppendOutcome {
+            uid_validity: UidValidity(row.uidvalidity),
+            uids: Vec::new(),
+        });
+    }
+    insert_new(conn, mailbox, &row, numbered, notices)
+}
+
+/// Gives a mailbox that never held a message the UIDVALIDITY `v` it had in
+/// another store, unless this account may have given `v` out before: the
+/// account's own values come from a counter (`mailbox::next_uidvalidity`)
+/// that starts at the lowest UIDVALIDITY of the account's first import (the
+/// seed of INBOX) and only grows, so a value in `[floor, next)` may have
+/// been used; imported values are recorded in `meta` and never taken twice.
+fn set_uidvalidity(
+    conn: &Connection,
+    mailbox: MailboxId,
+    row: &MailboxRow,
+    v: u32,
+) -> StoreResult<()> {
+    if row.uidnext != 1 {
+        return Err(StoreError::NotAllowed(
+            "UIDVALIDITY can only be kept for a mailbox that never held a message".into(),
+        ));
+    }
+    let refuse = |why: &str| {
+        Err(StoreError::NotAllowed(format!(
+            "UIDVALIDITY {v} {why} (UIDs are never reused within a UIDVALIDITY)"
+        )))
+    };
+    if v == 0 {
+        return refuse("is not valid");
+    }
+    let meta = |key: &str| -> StoreResult<Option<i64>> {
+        conn.prepare_cached("SELECT value FROM meta WHERE key=?1")
+            .db()?
+            .query_row([key], |r| r.get(0))
+            .optional()
+            .db()
+    };
+    let set_meta = |key: &str, value: i64| -> StoreResult<()> {
+        conn.prepare_cached("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)")
+            .db()?
+            .execute(params![key, value])
+            .db()
+            .map(|_| ())
+    };
+    let in_use: Option<i64> = conn
+        .prepare_cached("SELECT id FROM mailboxes WHERE uidvalidity=?1 LIMIT 1")
+        .db()?
+        .query_row([v as i64], |r| r.get(0))
+        .optional()
+        .db()?;
+    if in_use.is_some() {
+        return refuse("belongs to another mailbox of this account");
+    }
+    let imported_key = format!("imported_uidvalidity:{v}");
+    if meta(&imported_key)?.is_some() {
+        return refuse("was imported into this account before");
+    }
+    let floor = match meta("uidvalidity_floor")? {
+        Some(f) => f,
+        None => {
+            let f: i64 = conn
+                .prepare_cached("SELECT coalesce(min(uidvalidity), 1) FROM mailboxes")
+                .db()?
+                .query_row([], |r| r.get(0))
+                .db()?;
+            set_meta("uidvalidity_floor", f)?;
+            f
+        }
+    };
+    let next = meta("next_uidvalidity")?.unwrap_or(1);
+    if (floor..next).contains(&(v as i64)) {
+        return refuse("may have been given out by this account");
+    }
+    set_meta(&imported_key, mailbox.0 as i64)?;
+    if v as i64 >= next {
+        set_meta("next_uidvalidity", v as i64 + 1)?;
+    }
+    conn.prepare_cached("UPDATE mailboxes SET uidvalidity=?2 WHERE id=?1")
+        .db()?
+        .execute(params![mailbox.0 as i64, v as i64])
+        .db()?;
+    Ok(())
 }
 
 pub(crate) fn store_flags(

@@ -10,6 +10,7 @@
 //! observable after every operation.
 
 mod cases;
+mod import;
 mod index;
 mod mail;
 mod model;

@@ -251,6 +251,21 @@ pub trait Account: Send + Sync + 'static {
         mailbox: MailboxId,
         messages: Vec<NewMessage>,
     ) -> StoreResult<AppendOutcome>;
+    /// Appends messages atomically like [`Account::append`], keeping the
+    /// UIDs (and the UIDVALIDITY) they had in another store (import of a
+    /// Maildir with `dovecot-uidlist`). MODSEQ rules are those of `append`.
+    ///
+    /// Refused with [`StoreError::NotAllowed`], changing nothing, when a
+    /// UID is below UIDNEXT at its turn or not above the UID before it, when
+    /// `uid_validity` differs from the mailbox's and the mailbox has held a
+    /// message (UIDNEXT > 1), or when that UIDVALIDITY may have been given
+    /// out in this account before (UIDs are never reused within one); with
+    /// [`StoreError::Limit`] when a UID would exceed the UID space.
+    async fn import_messages(
+        &self,
+        mailbox: MailboxId,
+        batch: ImportBatch,
+    ) -> StoreResult<AppendOutcome>;
     /// Changes flags of the messages in `uids`. Messages whose MODSEQ is above
     /// `unchanged_since` are left alone and reported in `modified`.
     async fn store_flags(

@@ -271,6 +271,25 @@ pub struct NewMessage {
     pub structure: Bytes,
 }
 
+/// A batch of messages to import with the UIDs they had elsewhere
+/// ([`crate::Account::import_messages`]), so that clients which cached the
+/// old mailbox need not download it again.
+#[derive(Debug, Clone, Default)]
+pub struct ImportBatch {
+    /// Keep this UIDVALIDITY. Allowed only while the mailbox has never held
+    /// a message (UIDNEXT is 1) and when the value was never given out in
+    /// this account before; equal to the current one: nothing to do.
+    pub uid_validity: Option<UidValidity>,
+    /// Raise UIDNEXT to at least this once every message of the batch that
+    /// carries a UID is placed (before the first message without one, else
+    /// at the end): the source's own UIDNEXT, so UIDs it gave to messages
+    /// expunged there are not given again.
+    pub uid_next: Option<Uid>,
+    /// The messages, in order. A given UID must be at least UIDNEXT at its
+    /// turn and greater than every UID before it; `None` takes UIDNEXT.
+    pub messages: Vec<(Option<Uid>, NewMessage)>,
+}
+
 /// Result of an append.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppendOutcome {

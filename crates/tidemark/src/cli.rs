@@ -10,9 +10,11 @@
 //! tidemark mailbox list --user NAME [--data-dir DIR]
 //! tidemark mailbox create --user NAME MAILBOX [--special-use USE]... [--data-dir DIR]
 //! tidemark mailbox delete --user NAME MAILBOX [--data-dir DIR]
+//! tidemark import --user NAME [--mailbox NAME] [--data-dir DIR] [--config FILE] PATH
+//! tidemark export --user NAME --format maildir|mbox [--mailbox NAME] [--data-dir DIR] [--config FILE] DIR
 //! ```
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// tidemark: an IMAP4rev2 mail server.
@@ -35,6 +37,12 @@ pub enum Command {
     Mailbox(MailboxCommand),
     /// Show a running server's status (through its HTTP endpoint).
     Status(StatusArgs),
+    /// Import mail from an mbox file, a Maildir, a Maildir++ tree or a
+    /// directory of mbox files (resumable: run it again after an
+    /// interruption).
+    Import(ImportArgs),
+    /// Export an account's mail as a Maildir++ tree or as mbox files.
+    Export(ExportArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -83,6 +91,51 @@ pub enum MailboxCommand {
         /// Mailbox name.
         name: String,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The account to import into.
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    /// Target mailbox [default: INBOX for an mbox file or a Maildir's own
+    /// messages; folders of a tree go below it].
+    #[arg(long, value_name = "NAME")]
+    pub mailbox: Option<String>,
+    #[command(flatten)]
+    pub dirs: DataDirArgs,
+    /// An mbox file, a Maildir (has cur/ or new/; Maildir++ subfolders
+    /// `.Sub.Folder` become `Sub/Folder`), or a directory of mbox files
+    /// (subdirectories are hierarchy).
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+}
+
+/// The on-disk format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Maildir++ with dovecot-uidlist and dovecot-keywords.
+    Maildir,
+    /// One mboxrd file per mailbox.
+    Mbox,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The account to export.
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Export only this mailbox [default: all].
+    #[arg(long, value_name = "NAME")]
+    pub mailbox: Option<String>,
+    #[command(flatten)]
+    pub dirs: DataDirArgs,
+    /// Directory to write (missing or empty).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// Where the data lives (and optionally which config file to read).
@@ -210,5 +263,34 @@ mod tests {
         ));
         assert!(Cli::try_parse_from(["tidemark", "user", "add"]).is_err());
         assert!(Cli::try_parse_from(["tidemark", "bogus"]).is_err());
+        let c = Cli::try_parse_from([
+            "tidemark",
+            "import",
+            "--user",
+            "a",
+            "--mailbox",
+            "M",
+            "x.mbox",
+        ])
+        .unwrap();
+        assert!(
+            matches!(c.command, Command::Import(ImportArgs { ref mailbox, .. }) if mailbox.as_deref() == Some("M"))
+        );
+        let c = Cli::try_parse_from([
+            "tidemark", "export", "--user", "a", "--format", "mbox", "out",
+        ])
+        .unwrap();
+        assert!(matches!(
+            c.command,
+            Command::Export(ExportArgs {
+                format: ExportFormat::Mbox,
+                ..
+            })
+        ));
+        assert!(
+            Cli::try_parse_from(["tidemark", "export", "--user", "a", "--format", "zip", "o"])
+                .is_err()
+        );
+        assert!(Cli::try_parse_from(["tidemark", "import", "x.mbox"]).is_err());
     }
 }

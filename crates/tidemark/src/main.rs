@@ -1,13 +1,16 @@
-//! The `tidemark` binary: `serve` and `user` administration.
+//! The `tidemark` binary: `serve`, `user` administration, `import` and `export`.
 
 mod cli;
 mod compress;
 mod config;
 mod conn_limit;
 mod error;
+mod export;
 mod http;
+mod import;
 mod lmtp;
 mod mailbox_admin;
+mod mailfile;
 mod metrics;
 mod net;
 mod oauth;
@@ -77,7 +80,11 @@ fn main() -> ExitCode {
     // time just for it (errors in it are reported once serving starts).
     match &cli.command {
         Command::Serve(a) => init_logging("info", config::early_log_format(&a.dirs)),
-        Command::User(_) | Command::Mailbox(_) | Command::Status(_) => {
+        Command::User(_)
+        | Command::Mailbox(_)
+        | Command::Status(_)
+        | Command::Import(_)
+        | Command::Export(_) => {
             init_logging("warn", config::LogFormat::Text)
         }
     }
@@ -106,6 +113,8 @@ fn main() -> ExitCode {
             Command::User(cmd) => user::run(cmd).await,
             Command::Mailbox(cmd) => mailbox_admin::run(cmd).await,
             Command::Status(_) => unreachable!("handled before the runtime starts"),
+            Command::Import(args) => import::run(args).await,
+            Command::Export(args) => export::run(args).await,
         }
     });
     // Don't wait for stray blocking tasks.

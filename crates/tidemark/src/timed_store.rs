@@ -96,6 +96,7 @@ timed_impl!(Account for TimedAccount {
     fn object_ids(&self, mailbox: MailboxId, uids: &[Uid]) -> StoreResult<Vec<Option<MessageObjectIds>>>;
     fn find_object_id(&self, mailbox: MailboxId, kind: ObjectKind, id: &str) -> StoreResult<Vec<Uid>>;
     fn append(&self, mailbox: MailboxId, messages: Vec<NewMessage>) -> StoreResult<AppendOutcome>;
+    fn import_messages(&self, mailbox: MailboxId, batch: ImportBatch) -> StoreResult<AppendOutcome>;
     fn store_flags(&self, mailbox: MailboxId, uids: &UidSet, update: &FlagUpdate) -> StoreResult<StoreOutcome>;
     fn expunge(&self, mailbox: MailboxId, uids: Option<&UidSet>) -> StoreResult<ExpungeOutcome>;
     fn copy(&self, from: MailboxId, uids: &UidSet, to: MailboxId) -> StoreResult<CopyOutcome>;

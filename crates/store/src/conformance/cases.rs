@@ -1,5 +1,6 @@
 //! Rule-by-rule conformance cases.
 
+use super::import::*;
 use super::index::*;
 use super::mail::*;
 use super::objects::*;
@@ -51,6 +52,7 @@ cases!(
     batch_reads_match_single,
     index_answers_are_exact,
     object_ids,
+    import_keeps_uids,
 );
 
 async fn accounts<S: Store>(store: &S) {
