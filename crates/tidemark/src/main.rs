@@ -84,9 +84,7 @@ fn main() -> ExitCode {
         | Command::Mailbox(_)
         | Command::Status(_)
         | Command::Import(_)
-        | Command::Export(_) => {
-            init_logging("warn", config::LogFormat::Text)
-        }
+        | Command::Export(_) => init_logging("warn", config::LogFormat::Text),
     }
     if let Command::Status(args) = &cli.command {
         return match status::run(args) {
