@@ -127,7 +127,9 @@ async fn fill<S: AsyncRead + AsyncWrite + Unpin>(
     watch_shutdown: bool,
 ) -> std::io::Result<bool> {
     flush(stream, conn).await?;
-    let mut buf = [0u8; READ_BUF];
+    // Read straight into the input buffer's spare room (no buffer in the
+    // connection's future: it stays small).
+    conn.input.reserve(READ_BUF);
     let mut shutdown = shared.shutdown.clone();
     let limit = if watch_shutdown {
         COMMAND_TIMEOUT
@@ -135,7 +137,7 @@ async fn fill<S: AsyncRead + AsyncWrite + Unpin>(
         DATA_TIMEOUT
     };
     let n = tokio::select! {
-        r = tokio::time::timeout(limit, stream.read(&mut buf)) => match r {
+        r = tokio::time::timeout(limit, stream.read_buf(&mut conn.input)) => match r {
             Ok(r) => r?,
             Err(_) => {
                 Reply::new(421, (4, 4, 2), "Timeout, closing connection").encode_into(&mut conn.output);
@@ -147,7 +149,6 @@ async fn fill<S: AsyncRead + AsyncWrite + Unpin>(
             return Err(std::io::ErrorKind::Interrupted.into());
         }
     };
-    conn.input.extend_from_slice(&buf[..n]);
     Ok(n > 0)
 }
 

@@ -295,18 +295,23 @@ async fn accept_loop(l: TcpListener, proto: Proto, shared: Arc<Shared>, conn_tx:
                     tokio::spawn(crate::net::refuse(stream, proto));
                     continue;
                 };
-                tokio::spawn(async move {
-                    match proto {
-                        Proto::Lmtp => crate::lmtp::handle_lmtp(stream, peer, shared).await,
-                        _ => {
-                            crate::net::handle_imap(stream, peer, proto == Proto::Imaps, shared)
-                                .await
-                        }
-                    }
+                let done = move || {
                     drop(place);
                     drop(counted);
                     drop(guard);
-                });
+                };
+                // One task type per protocol: an IMAP connection's task is
+                // not as large as an LMTP one's (IDLE memory).
+                match proto {
+                    Proto::Lmtp => tokio::spawn(async move {
+                        crate::lmtp::handle_lmtp(stream, peer, shared).await;
+                        done();
+                    }),
+                    Proto::Imap | Proto::Imaps => tokio::spawn(async move {
+                        crate::net::handle_imap(stream, peer, proto == Proto::Imaps, shared).await;
+                        done();
+                    }),
+                };
             }
             Err(e) => {
                 // Out of file descriptors and the like: don't spin.
