@@ -397,6 +397,11 @@ fn candidates(address: &str) -> (Vec<String>, Option<String>) {
     (names, detail)
 }
 
+/// The reply when the store fails for a reason the client can wait out.
+fn temporary() -> Reply {
+    Reply::new(451, (4, 3, 0), "Temporary failure, try again later")
+}
+
 /// Finds the account (and mailbox) of a recipient address.
 async fn resolve(store: &dyn Store, address: &str) -> Result<Recipient, Reply> {
     let (names, detail) = candidates(address);
@@ -406,11 +411,7 @@ async fn resolve(store: &dyn Store, address: &str) -> Result<Recipient, Reply> {
             Err(StoreError::NoSuchAccount) => continue,
             Err(e) => {
                 tracing::warn!(%address, "LMTP: cannot open account {name:?}: {e}");
-                return Err(Reply::new(
-                    451,
-                    (4, 3, 0),
-                    "Temporary failure, try again later",
-                ));
+                return Err(temporary());
             }
         };
         // The +detail names a folder only when the account was found
@@ -421,20 +422,14 @@ async fn resolve(store: &dyn Store, address: &str) -> Result<Recipient, Reply> {
             .filter(|_| !name.contains('+'))
             .unwrap_or("INBOX");
         let info = match account.mailbox(folder).await {
-            Ok(i) => i,
-            Err(_) if folder != "INBOX" => account.mailbox("INBOX").await.map_err(|e| {
-                tracing::warn!(%address, "LMTP: no INBOX: {e}");
-                Reply::new(451, (4, 3, 0), "Temporary failure, try again later")
-            })?,
-            Err(e) => {
-                tracing::warn!(%address, "LMTP: no INBOX: {e}");
-                return Err(Reply::new(
-                    451,
-                    (4, 3, 0),
-                    "Temporary failure, try again later",
-                ));
-            }
-        };
+            Ok(i) => Ok(i),
+            Err(_) if folder != "INBOX" => account.mailbox("INBOX").await,
+            Err(e) => Err(e),
+        }
+        .map_err(|e| {
+            tracing::warn!(%address, "LMTP: no INBOX: {e}");
+            temporary()
+        })?;
         return Ok(Recipient {
             address: address.to_owned(),
             account,
@@ -529,7 +524,7 @@ async fn deliver(
                     StoreError::OverQuota => {
                         Reply::new(552, (5, 2, 2), format!("<{}> Mailbox is full", r.address))
                     }
-                    _ => Reply::new(451, (4, 3, 0), "Temporary failure, try again later"),
+                    _ => temporary(),
                 }
             }
         })
