@@ -231,11 +231,13 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                 return Ok(End::StartTls);
             }
             Command::Data => {
-                let Some(txn) = conn.txn.as_ref() else {
+                let Some(txn) = conn.txn.take() else {
                     Reply::new(503, (5, 5, 1), "MAIL first").encode_into(&mut conn.output);
                     continue;
                 };
                 if txn.recipients.is_empty() {
+                    // The transaction stays open (RFC 5321 3.3): RCPT may follow.
+                    conn.txn = Some(txn);
                     Reply::new(554, (5, 5, 1), "No valid recipients").encode_into(&mut conn.output);
                     continue;
                 }
@@ -255,7 +257,6 @@ async fn drive<S: AsyncRead + AsyncWrite + Unpin>(
                         return Ok(End::Close);
                     }
                 };
-                let txn = conn.txn.take().expect("checked above");
                 let recipients = txn.recipients.len();
                 let replies: Vec<Reply> = match end {
                     DataEnd::TooBig => txn
@@ -357,8 +358,9 @@ async fn command_reply(conn: &mut Conn, shared: &Shared, command: Command) -> Re
         Command::Noop => Reply::new(250, (2, 0, 0), "Ok"),
         Command::Vrfy => Reply::new(252, (2, 5, 2), "Cannot VRFY; send the message to try"),
         Command::Help => Reply::new(214, (2, 0, 0), "See RFC 2033"),
+        // The driver answers these itself; never here.
         Command::Data | Command::Quit | Command::StartTls => {
-            unreachable!("handled by the driver")
+            Reply::new(503, (5, 5, 1), "Bad sequence of commands")
         }
     }
 }
