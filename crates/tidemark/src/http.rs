@@ -127,23 +127,11 @@ fn auth_refused(text: &str) -> Response {
 /// `%XX` escapes decoded (nginx escapes `Auth-User` and `Auth-Pass`);
 /// `None` when the result is not UTF-8.
 fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    // Invalid escapes are kept as they are; the result must be UTF-8.
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
 }
 
 async fn auth(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
