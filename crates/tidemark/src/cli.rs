@@ -139,7 +139,7 @@ pub struct ExportArgs {
 }
 
 /// Where the data lives (and optionally which config file to read).
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct DataDirArgs {
     /// Data directory [default: ./tidemark-data, or `data_dir` from the config file].
     #[arg(long, value_name = "DIR")]
@@ -149,7 +149,7 @@ pub struct DataDirArgs {
     pub config: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub dirs: DataDirArgs,

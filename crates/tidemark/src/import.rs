@@ -107,10 +107,7 @@ pub(crate) struct Setup {
 pub(crate) async fn open(dirs: &DataDirArgs, user: &str) -> Result<Setup> {
     let cfg = crate::config::resolve(&ServeArgs {
         dirs: dirs.clone(),
-        imap: Vec::new(),
-        imaps: Vec::new(),
-        lmtp: Vec::new(),
-        http: Vec::new(),
+        ..Default::default()
     })?;
     crate::store::require_data_dir(&cfg.data_dir)?;
     let store =

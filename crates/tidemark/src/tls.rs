@@ -277,10 +277,7 @@ mod tests {
                 data_dir: Some(data_dir.to_owned()),
                 config: None,
             },
-            imap: vec![],
-            imaps: vec![],
-            lmtp: vec![],
-            http: vec![],
+            ..Default::default()
         };
         let mut c = crate::config::resolve(&args).unwrap();
         c.hostname = "mail.example.test".into();
