@@ -42,7 +42,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufReader, IsTerminal, Read, Write};
+use std::io::{BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tidemark_store::{
@@ -258,16 +258,9 @@ fn checkpoint_path(data: &Path, source: &Path, user: &str, mailbox: Option<&str>
 /// Writes the checkpoint durably: temp file, fsync, rename, fsync of the
 /// directory.
 fn save_checkpoint(path: &Path, ckpt: &Checkpoint) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension("json.tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(ckpt).map_err(std::io::Error::other)?)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    std::fs::File::open(dir)?.sync_all()
+    std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
+    let json = serde_json::to_vec_pretty(ckpt).map_err(std::io::Error::other)?;
+    crate::fsutil::write_atomic(path, &json, 0o644)
 }
 
 /// The folders of a source path (see `tidemark import --help`).

@@ -6,6 +6,7 @@ mod config;
 mod conn_limit;
 mod error;
 mod export;
+mod fsutil;
 mod http;
 mod import;
 mod lmtp;

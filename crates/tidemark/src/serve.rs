@@ -79,21 +79,8 @@ fn sasl_secret(data_dir: &std::path::Path) -> Result<[u8; 32]> {
         });
     }
     let secret: [u8; 32] = rand::random();
-    let tmp = data_dir.join("sasl-secret.tmp");
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(&secret)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    };
-    write().map_err(|e| Fail::runtime(format!("cannot write {}: {e}", path.display())))?;
+    crate::fsutil::write_atomic(&path, &secret, 0o600)
+        .map_err(|e| Fail::runtime(format!("cannot write {}: {e}", path.display())))?;
     Ok(secret)
 }
 

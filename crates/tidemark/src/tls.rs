@@ -7,7 +7,6 @@ use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio_rustls::TlsAcceptor;
@@ -149,32 +148,8 @@ fn create_private_dir(dir: &Path) -> Result<(), TlsError> {
 }
 
 fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<(), TlsError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let err =
-        |what: &str, e: std::io::Error| TlsError(format!("cannot {what} {}: {e}", path.display()));
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&tmp)
-        .map_err(|e| err("create", e))?;
-    f.write_all(data)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| err("write", e))?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| err("rename into", e))?;
-    if let Some(Ok(d)) = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .map(std::fs::File::open)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::fsutil::write_atomic(path, data, mode)
+        .map_err(|e| TlsError(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Reads a PEM certificate chain and private key and builds an acceptor
